@@ -1,0 +1,435 @@
+"""Cross-field checks: mistakes no single field shows. Each check is a small registered function.
+
+A check takes the validated spec and the folder relative paths resolve against, and yields
+`SpecError`s whose paths point at the field to change. Shape checks live in the IR (`specc.ir`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from .errors import SpecError, did_you_mean
+from .schema import BuiltinData, CsvData, NpzData, Spec
+
+__all__ = ["CHECKS", "DATASETS", "run_checks"]
+
+Check = Callable[[Spec, Path], Iterable[SpecError]]
+CHECKS: list[Check] = []
+
+
+def check(fn: Check) -> Check:
+    CHECKS.append(fn)
+    return fn
+
+
+def run_checks(spec: Spec, base_dir: Path) -> list[SpecError]:
+    errors: list[SpecError] = []
+    for fn in CHECKS:
+        errors.extend(fn(spec, base_dir))
+    return errors
+
+
+# What each built-in dataset provides: task type, classes, and the arrays with their shapes.
+DATASETS: dict[str, dict] = {
+    "sklearn:digits": {"task": "multiclass", "classes": 10, "arrays": {"x": 64}},
+    "sklearn:iris": {"task": "multiclass", "classes": 3, "arrays": {"x": 4}},
+    "sklearn:wine": {"task": "multiclass", "classes": 3, "arrays": {"x": 13}},
+    "sklearn:breast_cancer": {"task": "binary", "classes": 2, "arrays": {"x": 30}},
+    "sklearn:diabetes": {"task": "regression", "outputs": 1, "arrays": {"x": 10}},
+    "synthetic:addition": {"task": "seq2seq", "vocab_size": 13},
+    "synthetic:reverse": {"task": "seq2seq", "vocab_size": 13},
+}
+SYNTHETIC_ONLY = ("samples", "digits", "length")
+
+
+def synthetic_lengths(data: BuiltinData) -> dict[str, int]:
+    """Sequence lengths of the arrays of a synthetic dataset."""
+    if data.dataset == "synthetic:addition":
+        return {"encoder_input": 2 * data.digits + 1, "decoder_input": data.digits + 1}
+    return {"encoder_input": data.length, "decoder_input": data.length}
+
+
+def output_layers(spec: Spec) -> list[tuple[int, object]]:
+    """(index, layer) of each model output, by name or the last layer."""
+    layers = spec.model.layers
+    if not spec.model.outputs:
+        return [(len(layers) - 1, layers[-1])]
+    by_name = {layer.name: (i, layer) for i, layer in enumerate(layers) if layer.name}
+    return [by_name[name] for name in spec.model.outputs if name in by_name]
+
+
+def _task_width(spec: Spec) -> tuple[int, str]:
+    task = spec.task
+    if task.type == "regression":
+        return task.outputs, "outputs"
+    if task.type == "binary":
+        return 1, "binary (one sigmoid unit)"
+    if task.type == "multiclass":
+        return task.classes, "classes"
+    if task.type == "multilabel":
+        return task.labels, "labels"
+    return task.vocab_size, "vocab_size"
+
+
+_OUTPUT_ACTIVATIONS = {
+    "regression": {"auto", "linear", "relu", "softplus"},
+    "binary": {"auto", "sigmoid"},
+    "multiclass": {"auto", "softmax"},
+    "multilabel": {"auto", "sigmoid"},
+    "seq2seq": {"auto", "softmax"},
+}
+
+
+@check
+def output_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
+    width, what = _task_width(spec)
+    task = spec.task.type
+    for index, layer in output_layers(spec):
+        path = ("model", "layers", index)
+        activation = getattr(layer, "activation", None)
+        if isinstance(activation, str) and activation not in _OUTPUT_ACTIVATIONS[task]:
+            allowed = sorted(_OUTPUT_ACTIVATIONS[task] - {"auto"})
+            yield SpecError(
+                path + ("activation",),
+                f"output activation `{activation}` does not fit a {task} task: expected "
+                + " or ".join(f"`{a}`" for a in allowed),
+                "leave it out (`auto`) to get the task's activation",
+            )
+        units = getattr(layer, "units", None)
+        if layer.type == "dense" and units != width:
+            yield SpecError(
+                path + ("units",),
+                f"the output layer has {units} units but the task needs {width} ({what})",
+                f"set `units: {width}`",
+            )
+
+
+_LOSSES = {
+    "regression": {"mse", "mae", "huber"},
+    "binary": {"binary_crossentropy"},
+    "multiclass": {"sparse_categorical_crossentropy", "categorical_crossentropy"},
+    "multilabel": {"binary_crossentropy"},
+    "seq2seq": {"sparse_categorical_crossentropy"},
+}
+
+
+@check
+def loss_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
+    loss = spec.training.loss
+    task = spec.task.type
+    if loss == "auto" or loss in _LOSSES[task]:
+        return
+    detail = ""
+    if task == "multiclass":
+        detail = f" ({spec.task.classes} classes declared)"
+    yield SpecError(
+        ("training", "loss"),
+        f"loss `{loss}` does not fit a {task} task{detail}: expected "
+        + " or ".join(f"`{x}`" for x in sorted(_LOSSES[task])),
+        "use `auto` to let the task choose",
+    )
+
+
+@check
+def names_match_counts(spec: Spec, _: Path) -> Iterator[SpecError]:
+    task = spec.task
+    pairs = {
+        "multiclass": ("class_names", "classes"),
+        "multilabel": ("label_names", "labels"),
+        "regression": ("target_names", "outputs"),
+    }
+    if task.type in pairs:
+        names_field, count_field = pairs[task.type]
+        names, count = getattr(task, names_field), getattr(task, count_field)
+        if names is not None and len(names) != count:
+            yield SpecError(
+                ("task", names_field),
+                f"{len(names)} names given for {count} {count_field}",
+                f"give exactly {count} names or change `{count_field}`",
+            )
+
+
+@check
+def references_resolve(spec: Spec, _: Path) -> Iterator[SpecError]:
+    """Layer and input names are unique; `inputs`, `outputs` and `initial_state` refer to
+    model inputs or earlier layers."""
+    known: dict[str, str] = {}
+    for i, inp in enumerate(spec.model.inputs):
+        if inp.name in known:
+            yield SpecError(("model", "inputs", i, "name"), f"duplicate input name `{inp.name}`")
+        known[inp.name] = "input"
+    recurrent_with_state: set[str] = set()
+    for i, layer in enumerate(spec.model.layers):
+        path = ("model", "layers", i)
+        for j, ref in enumerate(layer.inputs or []):
+            if ref not in known:
+                later = [l.name for l in spec.model.layers[i + 1 :] if l.name]
+                where = " (it is defined later; layers may only read earlier ones)" if ref in later else ""
+                yield SpecError(
+                    path + ("inputs", j),
+                    f"`{ref}` is not a model input or an earlier layer{where}",
+                    did_you_mean(ref, known) or f"known names: {', '.join(known) or 'none'}",
+                )
+        state_from = getattr(layer, "initial_state", None)
+        if state_from is not None and state_from not in recurrent_with_state:
+            yield SpecError(
+                path + ("initial_state",),
+                f"`{state_from}` is not an earlier lstm/gru layer with `return_state: true`",
+                did_you_mean(state_from, recurrent_with_state),
+            )
+        if layer.name:
+            if layer.name in known:
+                yield SpecError(path + ("name",), f"duplicate name `{layer.name}`", None)
+            known[layer.name] = layer.type
+            if getattr(layer, "return_state", False):
+                recurrent_with_state.add(layer.name)
+    layer_names = [l.name for l in spec.model.layers if l.name]
+    for k, ref in enumerate(spec.model.outputs or []):
+        if ref not in layer_names:
+            yield SpecError(
+                ("model", "outputs", k),
+                f"`{ref}` is not a layer name",
+                did_you_mean(ref, layer_names) or "name the output layer with `name:`",
+            )
+
+
+@check
+def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
+    data = spec.data
+    if not isinstance(data, BuiltinData):
+        return
+    info = DATASETS[data.dataset]
+    if info["task"] != spec.task.type:
+        yield SpecError(
+            ("task", "type"),
+            f"dataset `{data.dataset}` is a {info['task']} dataset, but the task is {spec.task.type}",
+            f"set `task.type: {info['task']}`",
+        )
+    elif "classes" in info and spec.task.type == "multiclass" and spec.task.classes != info["classes"]:
+        yield SpecError(
+            ("task", "classes"),
+            f"dataset `{data.dataset}` has {info['classes']} classes, got {spec.task.classes}",
+            f"set `classes: {info['classes']}`",
+        )
+    elif spec.task.type == "seq2seq" and spec.task.vocab_size != info["vocab_size"]:
+        yield SpecError(
+            ("task", "vocab_size"),
+            f"dataset `{data.dataset}` has a vocabulary of {info['vocab_size']} tokens, "
+            f"got {spec.task.vocab_size}",
+            f"set `vocab_size: {info['vocab_size']}`",
+        )
+    if not data.dataset.startswith("synthetic:"):
+        for name in SYNTHETIC_ONLY:
+            if name in data.model_fields_set:
+                yield SpecError(
+                    ("data", name), f"`{name}` applies only to synthetic datasets", "remove it"
+                )
+        features = info["arrays"]["x"]
+        inputs = spec.model.inputs
+        if len(inputs) != 1:
+            yield SpecError(
+                ("model", "inputs"),
+                f"dataset `{data.dataset}` provides one input array, the model declares {len(inputs)}",
+            )
+            return
+        size = 1
+        for dim in inputs[0].shape:
+            size *= dim or 0
+        if size != features:
+            yield SpecError(
+                ("model", "inputs", 0, "shape"),
+                f"dataset `{data.dataset}` has {features} features per example, but shape "
+                f"{list(inputs[0].shape)} holds {size}",
+                f"use a shape whose product is {features}, e.g. [{features}]",
+            )
+        return
+    lengths = synthetic_lengths(data)
+    sources = {inp.source or inp.name: i for i, inp in enumerate(spec.model.inputs)}
+    for array, length in lengths.items():
+        if array not in sources:
+            yield SpecError(
+                ("model", "inputs"),
+                f"dataset `{data.dataset}` provides array `{array}` (tokens, length {length}) "
+                "that no model input reads",
+                f"add an input named `{array}` or with `source: {array}`",
+            )
+            continue
+        i = sources[array]
+        inp = spec.model.inputs[i]
+        if list(inp.shape) != [length]:
+            yield SpecError(
+                ("model", "inputs", i, "shape"),
+                f"array `{array}` has shape [{length}], got {list(inp.shape)}",
+                f"set `shape: [{length}]`",
+            )
+        if inp.dtype == "float32":
+            yield SpecError(
+                ("model", "inputs", i, "dtype"),
+                f"array `{array}` holds token ids, got dtype float32",
+                "set `dtype: int32`",
+            )
+    for i, inp in enumerate(spec.model.inputs):
+        if (inp.source or inp.name) not in lengths:
+            yield SpecError(
+                ("model", "inputs", i, "source" if inp.source else "name"),
+                f"dataset `{data.dataset}` has no array `{inp.source or inp.name}`",
+                did_you_mean(inp.source or inp.name, lengths)
+                or f"arrays: {', '.join(lengths)}",
+            )
+
+
+@check
+def data_files_exist(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
+    data = spec.data
+    if not isinstance(data, (CsvData, NpzData)):
+        return
+    path = base_dir / data.path
+    if not path.is_file():
+        yield SpecError(("data", "path"), f"file not found: {path}", "paths are relative to the spec file")
+        return
+    if isinstance(data, CsvData):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                header = [h.strip() for h in fh.readline().rstrip("\n").split(data.delimiter)]
+        except (OSError, UnicodeDecodeError) as exc:
+            yield SpecError(("data", "path"), f"cannot read the file: {exc}")
+            return
+        targets = [data.target] if isinstance(data.target, str) else list(data.target)
+        wanted = [("target", t) for t in targets] + [("features", f) for f in data.features or []]
+        for field, column in wanted:
+            if column not in header:
+                yield SpecError(
+                    ("data", field),
+                    f"column `{column}` is not in the CSV header",
+                    did_you_mean(column, header) or f"columns: {', '.join(header[:12])}",
+                )
+
+
+_METRICS = {
+    "regression": ("mae", "mse", "rmse"),
+    "binary": ("accuracy", "auc", "precision", "recall"),
+    "multiclass": ("accuracy",),
+    "multilabel": ("accuracy", "auc", "precision", "recall"),
+    "seq2seq": ("accuracy",),
+}
+
+
+@check
+def training_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
+    training = spec.training
+    task = spec.task.type
+    es = training.early_stopping
+    if es is not None and es.monitor.startswith("val_") and spec.data.split.validation == 0:
+        yield SpecError(
+            ("training", "early_stopping", "monitor"),
+            f"`{es.monitor}` needs a validation split, but data.split.validation is 0",
+            "set data.split.validation (e.g. 0.15) or monitor `loss`",
+        )
+    if training.class_weight != "none" and task not in ("binary", "multiclass"):
+        yield SpecError(
+            ("training", "class_weight"),
+            f"class weights apply to binary and multiclass tasks, not {task}",
+            "remove `class_weight`",
+        )
+    allowed = _METRICS[task]
+    for i, metric in enumerate(training.metrics):
+        if metric != "auto" and metric not in allowed:
+            yield SpecError(
+                ("training", "metrics", i),
+                f"metric `{metric}` does not apply to a {task} task",
+                "use " + ", ".join(f"`{m}`" for m in allowed),
+            )
+    schedule = training.schedule
+    max_lr = getattr(schedule, "max_learning_rate", None)
+    base_lr = training.optimizer.learning_rate
+    if max_lr is not None and max_lr <= base_lr:
+        yield SpecError(
+            ("training", "schedule", "max_learning_rate"),
+            f"max_learning_rate {max_lr} must exceed the optimizer's learning_rate {base_lr}",
+        )
+    if training.gradient_clipping is not None:
+        gc = training.gradient_clipping
+        if (gc.global_norm is None) == (gc.value is None):
+            yield SpecError(
+                ("training", "gradient_clipping"),
+                "expected exactly one of `global_norm` and `value`",
+            )
+
+
+APPLICATIONS = (
+    "MobileNetV2",
+    "MobileNetV3Small",
+    "MobileNetV3Large",
+    "ResNet50",
+    "ResNet50V2",
+    "EfficientNetB0",
+    "EfficientNetV2B0",
+    "DenseNet121",
+    "VGG16",
+    "Xception",
+    "ConvNeXtTiny",
+)
+
+
+@check
+def backbones_resolve(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
+    for i, layer in enumerate(spec.model.layers):
+        if layer.type != "backbone":
+            continue
+        path = ("model", "layers", i)
+        if layer.source.startswith("applications:"):
+            name = layer.source.split(":", 1)[1]
+            if name not in APPLICATIONS:
+                yield SpecError(
+                    path + ("source",),
+                    f"unknown keras.applications model `{name}`",
+                    did_you_mean(name, APPLICATIONS) or f"known: {', '.join(APPLICATIONS)}",
+                )
+        elif not layer.source.endswith(".keras"):
+            yield SpecError(
+                path + ("source",),
+                f"expected a `.keras` file or `applications:NAME`, got {layer.source!r}",
+            )
+        elif not (base_dir / layer.source).is_file():
+            yield SpecError(path + ("source",), f"file not found: {base_dir / layer.source}")
+        if layer.freeze == "hybrid" and layer.frozen_layers is None:
+            yield SpecError(
+                path + ("frozen_layers",),
+                "`hybrid` freezing needs the number of leading layers to freeze",
+                "set `frozen_layers`",
+            )
+        if layer.freeze != "hybrid" and layer.frozen_layers is not None:
+            yield SpecError(
+                path + ("frozen_layers",),
+                f"`frozen_layers` applies to `freeze: hybrid`, got `freeze: {layer.freeze}`",
+            )
+
+
+@check
+def passes_fit(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
+    kinds = [entry.kind for entry in spec.passes]
+    for i, kind in enumerate(kinds):
+        if kinds.count(kind) > 1 and kinds.index(kind) != i:
+            yield SpecError(("passes", i), f"`{kind}` is given more than once")
+        if kind == "quantize" and i != len(kinds) - 1:
+            yield SpecError(
+                ("passes", i),
+                "`quantize` works on the exported model, so it must be the last pass",
+            )
+        if kind == "distill":
+            teacher = spec.passes[i].distill.teacher
+            if not teacher.endswith((".yaml", ".yml", ".keras")):
+                yield SpecError(
+                    ("passes", i, "distill", "teacher"),
+                    f"expected a spec (`.yaml`) or a `.keras` file, got {teacher!r}",
+                )
+            elif not (base_dir / teacher).is_file():
+                yield SpecError(
+                    ("passes", i, "distill", "teacher"), f"file not found: {base_dir / teacher}"
+                )
+            if spec.task.type == "regression":
+                yield SpecError(
+                    ("passes", i, "distill"),
+                    "distillation matches softened class probabilities; the task is regression",
+                )
