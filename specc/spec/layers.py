@@ -196,11 +196,13 @@ class Embedding(LayerBase):
 
 
 class PositionalEmbedding(LayerBase):
-    """Token embedding plus a learned position embedding, for transformers."""
+    """A learned position embedding added to the sequence (after a token embedding when
+    `input_dim` is given), for transformers."""
 
     type: Literal["positional_embedding"]
-    input_dim: PositiveInt
-    """Vocabulary size."""
+    input_dim: PositiveInt | None = None
+    """Vocabulary size for token-id inputs; leave out to add positions to a float sequence
+    whose last axis already equals `output_dim`."""
     output_dim: PositiveInt
     """Embedding width (the model width)."""
     max_length: PositiveInt
