@@ -1,4 +1,4 @@
-"""Crash-safe file writes: write to a temporary file in the same folder, then rename over the target.
+"""Crash-safe writes: write a temporary file in the target's folder, then rename it over the target.
 
 A build killed at any moment leaves either the old file, the new file, or a temporary file whose
 name ends in `.partial`, never a truncated file under the final name.
@@ -24,7 +24,9 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Pa
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".partial{suffix}", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=f".partial{suffix}", dir=target.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -164,8 +164,12 @@ def references_resolve(spec: Spec, _: Path) -> Iterator[SpecError]:
         path = ("model", "layers", i)
         for j, ref in enumerate(layer.inputs or []):
             if ref not in known:
-                later = [l.name for l in spec.model.layers[i + 1 :] if l.name]
-                where = " (it is defined later; layers may only read earlier ones)" if ref in later else ""
+                later = [other.name for other in spec.model.layers[i + 1 :] if other.name]
+                where = (
+                    " (it is defined later; layers may only read earlier ones)"
+                    if ref in later
+                    else ""
+                )
                 yield SpecError(
                     path + ("inputs", j),
                     f"`{ref}` is not a model input or an earlier layer{where}",
@@ -184,7 +188,7 @@ def references_resolve(spec: Spec, _: Path) -> Iterator[SpecError]:
             known[layer.name] = layer.type
             if getattr(layer, "return_state", False):
                 recurrent_with_state.add(layer.name)
-    layer_names = [l.name for l in spec.model.layers if l.name]
+    layer_names = [layer.name for layer in spec.model.layers if layer.name]
     for k, ref in enumerate(spec.model.outputs or []):
         if ref not in layer_names:
             yield SpecError(
@@ -203,10 +207,15 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
     if info["task"] != spec.task.type:
         yield SpecError(
             ("task", "type"),
-            f"dataset `{data.dataset}` is a {info['task']} dataset, but the task is {spec.task.type}",
+            f"dataset `{data.dataset}` is a {info['task']} dataset, "
+            f"but the task is {spec.task.type}",
             f"set `task.type: {info['task']}`",
         )
-    elif "classes" in info and spec.task.type == "multiclass" and spec.task.classes != info["classes"]:
+    elif (
+        "classes" in info
+        and spec.task.type == "multiclass"
+        and spec.task.classes != info["classes"]
+    ):
         yield SpecError(
             ("task", "classes"),
             f"dataset `{data.dataset}` has {info['classes']} classes, got {spec.task.classes}",
@@ -230,7 +239,8 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
         if len(inputs) != 1:
             yield SpecError(
                 ("model", "inputs"),
-                f"dataset `{data.dataset}` provides one input array, the model declares {len(inputs)}",
+                f"dataset `{data.dataset}` provides one input array, "
+                f"the model declares {len(inputs)}",
             )
             return
         size = 1
@@ -274,8 +284,7 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
             yield SpecError(
                 ("model", "inputs", i, "source" if inp.source else "name"),
                 f"dataset `{data.dataset}` has no array `{inp.source or inp.name}`",
-                did_you_mean(inp.source or inp.name, lengths)
-                or f"arrays: {', '.join(lengths)}",
+                did_you_mean(inp.source or inp.name, lengths) or f"arrays: {', '.join(lengths)}",
             )
 
 
@@ -286,7 +295,9 @@ def data_files_exist(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
         return
     path = base_dir / data.path
     if not path.is_file():
-        yield SpecError(("data", "path"), f"file not found: {path}", "paths are relative to the spec file")
+        yield SpecError(
+            ("data", "path"), f"file not found: {path}", "paths are relative to the spec file"
+        )
         return
     if isinstance(data, CsvData):
         try:

@@ -1,4 +1,4 @@
-"""Spec errors: where (file:line:col and dotted path), what was expected and received, and a hint."""
+"""Spec errors: where (file:line:col, dotted path), what was expected and received, and a hint."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class Location:
 
 @dataclass(frozen=True)
 class SpecError:
-    """One problem in a spec. `path` is the position in the document, e.g. ('model', 'layers', 2)."""
+    """One problem in a spec; `path` is its place in the document, e.g. ('model', 'layers', 2)."""
 
     path: tuple[str | int, ...]
     message: str
@@ -99,7 +99,13 @@ def describe(value: Any) -> str:
         return f"a mapping ({{{keys}{', ...' if len(value) > 4 else ''}}})"
     if isinstance(value, list):
         return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
-    text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    text = (
+        repr(value)
+        if isinstance(value, str)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+    )
     if len(text) > 40:
         text = text[:37] + "..."
     return f"{text} ({kind})"

@@ -7,14 +7,14 @@ plain list is a sequential model and `inputs:` references turn it into a DAG.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from .base import Activation, Initializer, Name, PositiveInt, Rate, Regularizer, SpecModel
 
 Padding = Literal["valid", "same"]
-IntOrPair = Union[PositiveInt, Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]]
+IntOrPair = PositiveInt | Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]
 
 
 class LayerBase(SpecModel):
@@ -366,35 +366,33 @@ class Backbone(LayerBase):
 
 
 Layer = Annotated[
-    Union[
-        Dense,
-        Conv1D,
-        Conv2D,
-        MaxPool1D,
-        AvgPool1D,
-        MaxPool2D,
-        AvgPool2D,
-        GlobalPool,
-        Flatten,
-        Reshape,
-        Dropout,
-        BatchNorm,
-        LayerNorm,
-        ActivationLayer,
-        Embedding,
-        PositionalEmbedding,
-        LSTM,
-        GRU,
-        Bidirectional,
-        Attention,
-        MultiHeadAttention,
-        TransformerEncoder,
-        TransformerDecoder,
-        Add,
-        Multiply,
-        Concatenate,
-        Backbone,
-    ],
+    Dense
+    | Conv1D
+    | Conv2D
+    | MaxPool1D
+    | AvgPool1D
+    | MaxPool2D
+    | AvgPool2D
+    | GlobalPool
+    | Flatten
+    | Reshape
+    | Dropout
+    | BatchNorm
+    | LayerNorm
+    | ActivationLayer
+    | Embedding
+    | PositionalEmbedding
+    | LSTM
+    | GRU
+    | Bidirectional
+    | Attention
+    | MultiHeadAttention
+    | TransformerEncoder
+    | TransformerDecoder
+    | Add
+    | Multiply
+    | Concatenate
+    | Backbone,
     Field(discriminator="type"),
 ]
 

@@ -1,4 +1,4 @@
-"""Load a spec file: YAML with positions -> frozen `Spec` -> cross-field checks, all errors at once."""
+"""Load a spec: YAML with positions, the frozen `Spec`, cross-field checks; all errors at once."""
 
 from __future__ import annotations
 
@@ -56,7 +56,9 @@ def load_spec(path: str | Path) -> LoadedSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecErrors([SpecError((), "file not found", None, Location(str(path), 1, 1))]) from None
+        raise SpecErrors(
+            [SpecError((), "file not found", None, Location(str(path), 1, 1))]
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecErrors(
             [SpecError((), f"cannot read the file: {exc}", None, Location(str(path), 1, 1))]
@@ -68,7 +70,11 @@ def _validate(data: Any, source: SourceMap, path: Path, text: str) -> LoadedSpec
     here = Location(source.file, 1, 1)
     if not isinstance(data, dict):
         raise SpecErrors(
-            [SpecError((), "expected a mapping at the top of the file", "start with `specc: 1`", here)]
+            [
+                SpecError(
+                    (), "expected a mapping at the top of the file", "start with `specc: 1`", here
+                )
+            ]
         )
     if "specc" in data and data["specc"] != 1:
         raise SpecErrors(

@@ -1,8 +1,8 @@
-"""The spec (version 1): task, data, model, training, passes and export, as frozen pydantic models."""
+"""The spec (version 1): task, data, model, training, passes, export, as frozen pydantic models."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -65,7 +65,7 @@ class Seq2SeqTask(SpecModel):
 
 
 Task = Annotated[
-    Union[RegressionTask, BinaryTask, MulticlassTask, MultilabelTask, Seq2SeqTask],
+    RegressionTask | BinaryTask | MulticlassTask | MultilabelTask | Seq2SeqTask,
     Field(discriminator="type"),
 ]
 
@@ -157,7 +157,7 @@ class NpzData(_DataBase):
     """Name of the target array."""
 
 
-Data = Annotated[Union[BuiltinData, CsvData, NpzData], Field(discriminator="type")]
+Data = Annotated[BuiltinData | CsvData | NpzData, Field(discriminator="type")]
 
 # --------------------------------------------------------------------------- model
 
@@ -239,7 +239,7 @@ class RMSprop(SpecModel):
     """Momentum factor."""
 
 
-Optimizer = Annotated[Union[SGD, Adam, AdamW, RMSprop], Field(discriminator="type")]
+Optimizer = Annotated[SGD | Adam | AdamW | RMSprop, Field(discriminator="type")]
 
 
 class ConstantSchedule(SpecModel):
@@ -299,14 +299,12 @@ class CyclicalSchedule(SpecModel):
 
 
 Schedule = Annotated[
-    Union[
-        ConstantSchedule,
-        StepSchedule,
-        ExponentialSchedule,
-        CosineSchedule,
-        OneCycleSchedule,
-        CyclicalSchedule,
-    ],
+    ConstantSchedule
+    | StepSchedule
+    | ExponentialSchedule
+    | CosineSchedule
+    | OneCycleSchedule
+    | CyclicalSchedule,
     Field(discriminator="type"),
 ]
 
@@ -510,4 +508,3 @@ __all__ = [
     "Task",
     "Training",
 ]
-

@@ -86,7 +86,9 @@ def _build(node: yaml.Node, errors: list[SpecError], file: str, path: tuple) -> 
                         path + (key,),
                         f"duplicate key `{key}` (first given at line {first.start_mark.line + 1})",
                         "remove one of the two entries",
-                        Location(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                        Location(
+                            file, key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                        ),
                     )
                 )
                 continue
@@ -110,7 +112,9 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, SourceMap
         try:
             text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise SpecErrors([SpecError((), "file not found", None, Location(file, 1, 1))]) from None
+            raise SpecErrors(
+                [SpecError((), "file not found", None, Location(file, 1, 1))]
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecErrors(
                 [SpecError((), f"cannot read the file: {exc}", None, Location(file, 1, 1))]
@@ -124,7 +128,9 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, SourceMap
         message = f"invalid YAML: {exc.problem or exc.context}"
         raise SpecErrors([SpecError((), message, None, Location(file, line, col))]) from None
     except yaml.YAMLError as exc:
-        raise SpecErrors([SpecError((), f"invalid YAML: {exc}", None, Location(file, 1, 1))]) from None
+        raise SpecErrors(
+            [SpecError((), f"invalid YAML: {exc}", None, Location(file, 1, 1))]
+        ) from None
     if node is None:
         raise SpecErrors(
             [SpecError((), "the file is empty", "start with `specc: 1`", Location(file, 1, 1))]

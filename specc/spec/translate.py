@@ -112,7 +112,11 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> tuple[str, str | Non
         return "required field is missing", None
     if kind == "extra_forbidden":
         parent = _type_at(root, loc[:-1])
-        allowed = list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        allowed = (
+            list(parent.model_fields)
+            if isinstance(parent, type) and issubclass(parent, BaseModel)
+            else []
+        )
         hint = did_you_mean(loc[-1], allowed) or (
             "allowed fields: " + ", ".join(allowed) if allowed else None
         )
@@ -185,7 +189,7 @@ def translate(exc: ValidationError, source: SourceMap, root: type[BaseModel]) ->
             message = f"expected {' or '.join(expected)}, got {describe(value)}"
             errors.append(SpecError(real, message, None, _where(source, real, items[0][0])))
             continue
-        for err, loc, _ in items:
+        for err, _loc, _ in items:
             message, hint = _message(err, root)
             errors.append(SpecError(real, message, hint, _where(source, real, err)))
     return errors

@@ -1,0 +1,117 @@
+"""The `specc` command line: thin click commands; domain errors become clean messages here.
+
+`validate`, `show`, `schema` and `codegen` never import tensorflow or onnxruntime; commands that
+need them import them lazily inside their own modules.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from specc import __version__
+from specc.spec import SpecErrors
+
+EXIT_INVALID = 2
+
+
+def report_spec_errors(errors: SpecErrors, *, err: bool = True) -> None:
+    """Print every spec error, one per line, `FILE:LINE:COL: path: message (hint)`."""
+    for error in errors.errors:
+        click.echo(error.format(), err=err)
+    n = len(errors.errors)
+    click.echo(f"{n} error{'s' if n != 1 else ''}", err=err)
+
+
+def compile_or_exit(path: Path):
+    """Load, validate and lower one spec; on errors print them and exit with code 2."""
+    from specc.pipeline import compile_spec
+
+    try:
+        return compile_spec(path)
+    except SpecErrors as errors:
+        report_spec_errors(errors)
+        sys.exit(EXIT_INVALID)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="specc")
+def cli() -> None:
+    """specc: compile a YAML model spec into readable Keras code and a verified ONNX model."""
+
+
+@cli.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only, not `ok` lines.")
+def validate(specs: tuple[Path, ...], quiet: bool) -> None:
+    """Check specs: schema, cross-field rules and shapes. Prints `ok` per file or every error."""
+    from specc.pipeline import compile_spec
+
+    failed = False
+    for path in specs:
+        try:
+            compile_spec(path)
+        except SpecErrors as errors:
+            failed = True
+            report_spec_errors(errors, err=False)
+            continue
+        if not quiet:
+            click.echo(f"{path}: ok")
+    if failed:
+        sys.exit(EXIT_INVALID)
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+def show(spec: Path) -> None:
+    """Print the lowered network: each node, its output shape and parameter count, and totals."""
+    from specc.ir import render
+
+    compiled = compile_or_exit(spec)
+    click.echo(render(compiled.graph), nl=False)
+
+
+@cli.command()
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write to a file instead of stdout."
+)
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the spec (for editor completion and checking)."""
+    from specc.spec.jsonschema import spec_json_schema
+
+    text = json.dumps(spec_json_schema(), indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        from specc.atomic import write_text
+
+        write_text(output, text)
+        click.echo(f"wrote {output}")
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (each imports heavy libraries lazily)."""
+    import importlib
+
+    for module in ("specc.commands.build", "specc.commands.runtime"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(cli)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

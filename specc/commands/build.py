@@ -1,0 +1,86 @@
+"""`specc build` and `specc codegen`."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from specc.spec import SpecErrors
+
+__all__ = ["register"]
+
+
+@click.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Build folder (default: build/<name>); with several specs, a parent folder.",
+)
+@click.option("--force", is_flag=True, help="Rebuild even when the spec and code are unchanged.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors and the result line.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks of failures.")
+def build(
+    specs: tuple[Path, ...], output: Path | None, force: bool, quiet: bool, debug: bool
+) -> None:
+    """Validate, generate Keras code, train it, export ONNX and verify it against Keras."""
+    from specc.build import BuildError, Progress
+    from specc.build import build as run_build
+    from specc.cli import EXIT_INVALID, report_spec_errors
+
+    status = 0
+    for spec in specs:
+        out = output / spec.stem if output is not None and len(specs) > 1 else output
+        progress = Progress(quiet=quiet)
+        try:
+            result = run_build(spec, out, force=force, progress=progress)
+        except SpecErrors as errors:
+            report_spec_errors(errors)
+            status = max(status, EXIT_INVALID)
+            continue
+        except BuildError as exc:
+            if debug and exc.__cause__ is not None:
+                traceback.print_exception(exc.__cause__)
+            click.echo(f"error: {spec}: {exc}", err=True)
+            status = max(status, 1)
+            continue
+        except KeyboardInterrupt:
+            click.echo("interrupted: no artifact was left half-written", err=True)
+            sys.exit(130)
+        if not result.up_to_date:
+            test = result.metrics["metrics"].get("test", {})
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in test.items() if isinstance(v, float))
+            click.echo(f"{spec}: built {result.output_dir} (test: {shown})")
+        elif quiet:
+            click.echo(f"{spec}: up to date ({result.output_dir})")
+    sys.exit(status)
+
+
+@click.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for model.py, data.py and train.py.",
+)
+def codegen(spec: Path, output: Path) -> None:
+    """Write the generated Keras code only, without training (no TensorFlow import)."""
+    from specc.cli import compile_or_exit
+    from specc.codegen import generate
+
+    compiled = compile_or_exit(spec)
+    code = generate(compiled.loaded, compiled.graph)
+    code.write(output)
+    for name in sorted(code.files):
+        click.echo(str(output / name))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(build)
+    cli.add_command(codegen)
