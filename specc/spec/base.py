@@ -26,7 +26,7 @@ class SpecModel(BaseModel):
         extra="forbid",
         strict=True,
         populate_by_name=False,
-        use_attribute_docstrings=True,
+        defer_build=True,
     )
 
 

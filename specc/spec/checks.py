@@ -94,7 +94,7 @@ def output_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
                 path + ("activation",),
                 f"output activation `{activation}` does not fit a {task} task: expected "
                 + " or ".join(f"`{a}`" for a in allowed),
-                "leave it out (`auto`) to get the task's activation",
+                "leave `activation` out to get the task's activation",
             )
         units = getattr(layer, "units", None)
         if layer.type == "dense" and units != width:
@@ -155,24 +155,34 @@ def references_resolve(spec: Spec, _: Path) -> Iterator[SpecError]:
     """Layer and input names are unique; `inputs`, `outputs` and `initial_state` refer to
     model inputs or earlier layers."""
     known: dict[str, str] = {}
+    first_at: dict[str, str] = {}
     for i, inp in enumerate(spec.model.inputs):
         if inp.name in known:
-            yield SpecError(("model", "inputs", i, "name"), f"duplicate input name `{inp.name}`")
+            yield SpecError(
+                ("model", "inputs", i, "name"),
+                f"duplicate input name `{inp.name}` (already used by {first_at[inp.name]})",
+                "give every input a different name",
+            )
         known[inp.name] = "input"
+        first_at.setdefault(inp.name, f"model.inputs[{i}]")
     recurrent_with_state: set[str] = set()
+    recurrent: set[str] = set()
     for i, layer in enumerate(spec.model.layers):
         path = ("model", "layers", i)
         for j, ref in enumerate(layer.inputs or []):
             if ref not in known:
                 later = [other.name for other in spec.model.layers[i + 1 :] if other.name]
-                where = (
-                    " (it is defined later; layers may only read earlier ones)"
-                    if ref in later
-                    else ""
-                )
+                if ref in later:
+                    yield SpecError(
+                        path + ("inputs", j),
+                        f"`{ref}` is defined after this layer; a layer may only read model "
+                        "inputs and earlier layers",
+                        f"move `{ref}` above this layer",
+                    )
+                    continue
                 yield SpecError(
                     path + ("inputs", j),
-                    f"`{ref}` is not a model input or an earlier layer{where}",
+                    f"`{ref}` is not a model input or an earlier layer",
                     did_you_mean(ref, known) or f"known names: {', '.join(known) or 'none'}",
                 )
         state_from = getattr(layer, "initial_state", None)
@@ -180,14 +190,23 @@ def references_resolve(spec: Spec, _: Path) -> Iterator[SpecError]:
             yield SpecError(
                 path + ("initial_state",),
                 f"`{state_from}` is not an earlier lstm/gru layer with `return_state: true`",
-                did_you_mean(state_from, recurrent_with_state),
+                f"set `return_state: true` on `{state_from}`"
+                if state_from in recurrent
+                else did_you_mean(state_from, recurrent_with_state),
             )
         if layer.name:
             if layer.name in known:
-                yield SpecError(path + ("name",), f"duplicate name `{layer.name}`", None)
+                yield SpecError(
+                    path + ("name",),
+                    f"duplicate name `{layer.name}` (already used by {first_at[layer.name]})",
+                    "layer and input names must be unique",
+                )
             known[layer.name] = layer.type
+            first_at.setdefault(layer.name, f"model.layers[{i}]")
             if getattr(layer, "return_state", False):
                 recurrent_with_state.add(layer.name)
+            if layer.type in ("lstm", "gru"):
+                recurrent.add(layer.name)
     layer_names = [layer.name for layer in spec.model.layers if layer.name]
     for k, ref in enumerate(spec.model.outputs or []):
         if ref not in layer_names:
@@ -230,9 +249,13 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
         )
     if not data.dataset.startswith("synthetic:"):
         for name in SYNTHETIC_ONLY:
-            if name in data.model_fields_set:
+            # the default value is accepted: the resolved spec (lock file) writes it out
+            if getattr(data, name) != BuiltinData.model_fields[name].default:
                 yield SpecError(
-                    ("data", name), f"`{name}` applies only to synthetic datasets", "remove it"
+                    ("data", name),
+                    f"`{name}` applies only to synthetic datasets, got `{name}: "
+                    f"{getattr(data, name)}` for `{data.dataset}`",
+                    "remove it",
                 )
         features = info["arrays"]["x"]
         inputs = spec.model.inputs
@@ -335,7 +358,7 @@ def training_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
         yield SpecError(
             ("training", "early_stopping", "monitor"),
             f"`{es.monitor}` needs a validation split, but data.split.validation is 0",
-            "set data.split.validation (e.g. 0.15) or monitor `loss`",
+            "set `data.split.validation`, e.g. to 0.15, or monitor `loss`",
         )
     if training.class_weight != "none" and task not in ("binary", "multiclass"):
         yield SpecError(
@@ -357,14 +380,18 @@ def training_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
     if max_lr is not None and max_lr <= base_lr:
         yield SpecError(
             ("training", "schedule", "max_learning_rate"),
-            f"max_learning_rate {max_lr} must exceed the optimizer's learning_rate {base_lr}",
+            f"max_learning_rate must exceed the optimizer's learning_rate {base_lr}, got {max_lr}",
+            "raise `max_learning_rate` or lower `training.optimizer.learning_rate`",
         )
     if training.gradient_clipping is not None:
         gc = training.gradient_clipping
         if (gc.global_norm is None) == (gc.value is None):
+            both = gc.global_norm is not None
             yield SpecError(
                 ("training", "gradient_clipping"),
-                "expected exactly one of `global_norm` and `value`",
+                "expected exactly one of `global_norm` and `value`, got "
+                + ("both" if both else "neither"),
+                "remove one of them" if both else "set `global_norm: 1.0`, a common choice",
             )
 
 
@@ -427,6 +454,7 @@ def passes_fit(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
             yield SpecError(
                 ("passes", i),
                 "`quantize` works on the exported model, so it must be the last pass",
+                "move it to the end of `passes`",
             )
         if kind == "distill":
             teacher = spec.passes[i].distill.teacher

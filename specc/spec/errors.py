@@ -75,6 +75,12 @@ def did_you_mean(word: Any, choices: Iterable[str]) -> str | None:
         lowered = {c.lower(): c for c in choices}
         if word.lower() in lowered:
             match = [lowered[word.lower()]]
+    if not match and ":" not in word:
+        # qualified choices (`sklearn:iris`): compare the word with the part after the prefix
+        unqualified = {c.rsplit(":", 1)[1].lower(): c for c in choices if ":" in c}
+        near = difflib.get_close_matches(word.lower(), list(unqualified), n=1, cutoff=0.6)
+        if near:
+            match = [unqualified[near[0]]]
     return f"did you mean `{match[0]}`?" if match else None
 
 
