@@ -1,0 +1,51 @@
+"""Errors raised by the deployment runtime, each with a message meant for the person reading it.
+
+All of them derive from `SpeccRuntimeError`, so a command line can turn any of them into
+`error: <message>` without a traceback. They also derive from the matching built-in exception
+(`ValueError`, `FileNotFoundError`, `RuntimeError`) so ordinary `except` clauses keep working.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "DeviceUnavailableError",
+    "InputFileError",
+    "ModelNotFoundError",
+    "PredictorInputError",
+    "QuantizationError",
+    "SpeccRuntimeError",
+]
+
+
+class SpeccRuntimeError(Exception):
+    """Base class of every error the runtime raises on purpose."""
+
+
+class PredictorInputError(SpeccRuntimeError, ValueError):
+    """The data given to a predictor does not fit the model's inputs (names, shape, dtype)."""
+
+
+class InputFileError(PredictorInputError):
+    """An input file (`.npy`, `.npz`, `.csv`) is missing, unreadable or does not fit the model."""
+
+
+class ModelNotFoundError(SpeccRuntimeError, FileNotFoundError):
+    """No ONNX model at the given path (or no `model.onnx` in the given build folder)."""
+
+
+class DeviceUnavailableError(SpeccRuntimeError, RuntimeError):
+    """The requested device (`gpu`) cannot be used; the message says how to make it available."""
+
+
+class QuantizationError(SpeccRuntimeError, RuntimeError):
+    """int8 quantization failed or lost too much accuracy.
+
+    `report` holds the measured comparison when the failure came from the accuracy check
+    (None when quantization itself failed).
+    """
+
+    def __init__(self, message: str, report: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.report = report

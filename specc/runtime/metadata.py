@@ -1,0 +1,116 @@
+"""The `specc.*` metadata a build writes into `model.onnx`, parsed into a small dataclass.
+
+Every key is optional here: a plain ONNX file from elsewhere loads with task `None` and
+predictions then carry raw outputs only. Paths are resolved here too: a build folder stands for
+its `model.onnx`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelNotFoundError
+
+__all__ = ["TASKS", "ModelMetadata", "resolve_model_path"]
+
+TASKS = ("regression", "binary", "multiclass", "multilabel", "seq2seq")
+
+
+def _json_list(raw: str | None, key: str) -> tuple[str, ...]:
+    if raw is None or raw.strip() == "":
+        return ()
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"model metadata `{key}` is not valid JSON: {exc}") from exc
+    if not isinstance(value, list):
+        raise ValueError(
+            f"model metadata `{key}` should be a JSON list, got {type(value).__name__}"
+        )
+    return tuple(str(v) for v in value)
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """What the build recorded about the model (`specc.*` keys of `metadata_props`)."""
+
+    spec_name: str | None = None
+    spec_hash: str | None = None
+    task: str | None = None
+    class_names: tuple[str, ...] = ()
+    input_names: tuple[str, ...] = ()
+    output_names: tuple[str, ...] = ()
+    feature_names: tuple[str, ...] = ()
+    threshold: float = 0.5
+    preprocessing: Any = None
+    raw: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, str]) -> ModelMetadata:
+        """Parse the string map that onnxruntime's `custom_metadata_map` (or onnx) returns."""
+        task = props.get("specc.task") or None
+        if task is not None and task not in TASKS:
+            task = None
+        threshold = 0.5
+        raw_threshold = props.get("specc.threshold")
+        if raw_threshold not in (None, ""):
+            try:
+                threshold = float(raw_threshold)
+            except ValueError as exc:
+                raise ValueError(
+                    f"model metadata `specc.threshold` is not a number: {raw_threshold!r}"
+                ) from exc
+        preprocessing = None
+        raw_pre = props.get("specc.preprocessing")
+        if raw_pre:
+            try:
+                preprocessing = json.loads(raw_pre)
+            except json.JSONDecodeError:
+                preprocessing = raw_pre
+        return cls(
+            spec_name=props.get("specc.spec_name") or None,
+            spec_hash=props.get("specc.spec_hash") or None,
+            task=task,
+            class_names=_json_list(props.get("specc.class_names"), "specc.class_names"),
+            input_names=_json_list(props.get("specc.input_names"), "specc.input_names"),
+            output_names=_json_list(props.get("specc.output_names"), "specc.output_names"),
+            feature_names=_json_list(props.get("specc.feature_names"), "specc.feature_names"),
+            threshold=threshold,
+            preprocessing=preprocessing,
+            raw=dict(props),
+        )
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.task in ("binary", "multiclass", "multilabel")
+
+
+def resolve_model_path(path: str | os.PathLike[str]) -> Path:
+    """Return the `.onnx` file that `path` names: the file itself or `<folder>/model.onnx`."""
+    p = Path(path)
+    if p.is_dir():
+        candidate = p / "model.onnx"
+        if not candidate.is_file():
+            raise ModelNotFoundError(
+                f"no model.onnx in {p} (is it a finished build folder? run `specc build` first)"
+            )
+        return candidate
+    if not p.exists():
+        raise ModelNotFoundError(f"model not found: {p}")
+    if not p.is_file():
+        raise ModelNotFoundError(f"not a file or build folder: {p}")
+    return p
+
+
+def build_dir_of(model_path: Path) -> Path | None:
+    """The build folder that holds `model_path`, when it looks like one (has `model.keras` or
+    `metrics.json` beside it), else None."""
+    folder = model_path.parent
+    if (folder / "model.keras").exists() or (folder / "metrics.json").exists():
+        return folder
+    return None

@@ -1,0 +1,159 @@
+"""int8 quantization of builds: `quantize_build` and `specc quantize`, on a small MLP and CNN."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import numpy as np
+import onnx
+import pytest
+from click.testing import CliRunner
+from runtime_fixtures import copy_build, get_build
+
+from specc.commands.runtime import register
+from specc.runtime import QuantizationError, load, quantize_build
+from specc.runtime.report import END, START
+
+FAST = {"latency_repeat": 10}
+
+
+@pytest.fixture(scope="session")
+def cnn_build(tmp_path_factory):
+    return get_build("digits_cnn", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def mlp_build(tmp_path_factory):
+    return get_build("cancer_mlp", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def reg_build(tmp_path_factory):
+    return get_build("diabetes", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def cli():
+    group = click.Group("specc")
+    register(group)
+    return group
+
+
+def _ops(path) -> set[str]:
+    return {n.op_type for n in onnx.load(str(path)).graph.node}
+
+
+def _check_int8_build(build, report, mode):
+    int8 = build / "model.int8.onnx"
+    assert int8.is_file() and report["file"] == "model.int8.onnx"
+    assert report["mode"] == mode and report["passed"] is True
+    assert report["size_bytes"]["int8"] == int8.stat().st_size
+    # the int8 model runs and keeps the metadata, so it predicts with class names
+    m = load(int8, "cpu")
+    with np.load(build / "test_data.npz") as d:
+        x = {n: d[n] for n in m.input_names}
+        y = d["y"]
+    p = m.predict(x)
+    assert m.metadata.task == load(build, "cpu").metadata.task
+    assert json.loads(m.metadata.raw["specc.quantization"])["mode"] == mode
+    if p.task != "regression":
+        assert (np.asarray(p.label_indices) == y).mean() == pytest.approx(
+            report["test"]["int8"]["accuracy"]
+        )
+    # recorded in metrics.json (other keys kept) and in one report.md section
+    metrics = json.loads((build / "metrics.json").read_text())
+    assert metrics["quantization"]["size_ratio"] == pytest.approx(report["size_ratio"])
+    assert {"spec_name", "task", "metrics", "artifacts", "built_at"} <= set(metrics)
+    text = (build / "report.md").read_text()
+    assert text.startswith("# ") and text.count(START) == 1 and text.count(END) == 1
+    assert f"int8 quantization ({mode})" in text
+    for batch in ("batch_1", "batch_1024"):
+        lat = report["latency_ms"][batch]
+        assert lat["float"]["p50_ms"] > 0 and lat["int8"]["p50_ms"] > 0
+    return m
+
+
+def test_dynamic_mlp(mlp_build, tmp_path):
+    build = copy_build(mlp_build, tmp_path / "b")
+    report = quantize_build(build, "dynamic", max_drop=0.01, **FAST)
+    _check_int8_build(build, report, "dynamic")
+    assert report["size_ratio"] >= 3.0, report["size_bytes"]
+    assert report["weight_ratio"] >= 3.5
+    assert report["drop"] <= 0.01 and report["metric"] == "accuracy"
+    assert "MatMulInteger" in _ops(build / "model.int8.onnx")
+    # a second run replaces the report section instead of adding one
+    report = quantize_build(build, "dynamic", max_drop=0.01, **FAST)
+    assert (build / "report.md").read_text().count(START) == 1
+
+
+def test_dynamic_cnn(cnn_build, tmp_path):
+    build = copy_build(cnn_build, tmp_path / "b")
+    report = quantize_build(build, "dynamic", max_drop=0.01, **FAST)
+    _check_int8_build(build, report, "dynamic")
+    assert report["size_ratio"] >= 3.0, report["size_bytes"]
+    assert report["test"]["float"]["accuracy"] - report["test"]["int8"]["accuracy"] <= 0.01
+    assert "ConvInteger" in _ops(build / "model.int8.onnx")
+
+
+def test_static_cnn(cnn_build, tmp_path):
+    build = copy_build(cnn_build, tmp_path / "b")
+    report = quantize_build(build, "static", max_drop=0.01, calibration_samples=128, **FAST)
+    _check_int8_build(build, report, "static")
+    assert report["calibration_samples"] == 128
+    # file size includes node names; the weights themselves shrink ~4x
+    assert report["weight_ratio"] >= 3.0 and report["size_ratio"] >= 2.5
+    assert report["drop"] <= 0.01
+    assert {"QuantizeLinear", "DequantizeLinear"} <= _ops(build / "model.int8.onnx")
+
+
+def _rig_for_failure(reg_build, tmp_path):
+    """Targets equal to the float model's outputs: float R^2 is exactly 1, so any int8 error
+    is a drop, and max-drop 0 must fail."""
+    build = copy_build(reg_build, tmp_path / "b")
+    with np.load(build / "test_data.npz") as d:
+        data = {k: d[k] for k in d.files}
+    m = load(build, "cpu")
+    data["y"] = m.run({n: data[n] for n in m.input_names})["progression"]
+    np.savez(build / "test_data.npz", **data)
+    (build / "model.int8.onnx").write_bytes(b"stale")
+    return build
+
+
+def test_failure_leaves_no_int8_model(reg_build, tmp_path):
+    build = _rig_for_failure(reg_build, tmp_path)
+    with pytest.raises(QuantizationError, match=r"r2 .* below float 1\.0000.*not written") as err:
+        quantize_build(build, "dynamic", max_drop=0.0, **FAST)
+    assert err.value.report is not None and err.value.report["passed"] is False
+    assert not (build / "model.int8.onnx").exists()
+    assert not [p for p in build.iterdir() if ".partial" in p.name]
+    metrics = json.loads((build / "metrics.json").read_text())
+    assert metrics["quantization"]["passed"] is False and "metrics" in metrics
+    assert "FAILED" in (build / "report.md").read_text()
+
+
+def test_cli_quantize_and_failure_exit_code(cli, reg_build, mlp_build, tmp_path):
+    build = copy_build(mlp_build, tmp_path / "ok")
+    r = CliRunner().invoke(cli, ["quantize", str(build), "--latency-repeat", "10"])
+    assert r.exit_code == 0, r.output
+    assert "file size" in r.stdout and "model.int8.onnx" in r.stdout
+
+    bad = _rig_for_failure(reg_build, tmp_path)
+    r = CliRunner().invoke(cli, ["quantize", str(bad), "--max-drop", "0", "--latency-repeat", "10"])
+    assert r.exit_code == 1, r.output
+    assert r.stderr.startswith("error: int8 test r2") and "Traceback" not in r.output
+    assert not (bad / "model.int8.onnx").exists()
+
+
+def test_bad_build_folders(cli, mlp_build, tmp_path):
+    r = CliRunner().invoke(cli, ["quantize", str(tmp_path / "nope")])
+    assert r.exit_code == 2 and r.stderr.startswith("error: not a build folder")
+    build = copy_build(mlp_build, tmp_path / "b")
+    (build / "calib_data.npz").unlink()
+    r = CliRunner().invoke(cli, ["quantize", str(build), "--mode", "static"])
+    assert r.exit_code == 2 and "calib_data.npz" in r.stderr
+    (build / "test_data.npz").unlink()
+    with pytest.raises(QuantizationError, match="test_data.npz"):
+        quantize_build(build)
+    with pytest.raises(QuantizationError, match="unknown quantization mode"):
+        quantize_build(build, mode="int4")
