@@ -1,0 +1,140 @@
+"""The light commands stay light (no TensorFlow, no onnxruntime) and `specc` is self-describing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from specc.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("tensorflow", "onnxruntime")
+SPEC = "specs/digits_cnn.yaml"
+
+
+def test_help_lists_every_command_with_a_one_line_summary() -> None:
+    result = CliRunner().invoke(cli, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    start = lines.index("Commands:")
+    listed = {}
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        name, _, summary = line.strip().partition(" ")
+        listed[name] = summary.strip()
+    expected = set(cli.commands)
+    assert {"validate", "show", "schema", "codegen", "build"} <= expected
+    assert set(listed) == expected
+    for name, summary in listed.items():
+        command = cli.commands[name]
+        assert summary, f"`specc {name}` has no help line"
+        assert command.help and summary.rstrip(".") in " ".join(command.help.split())
+
+
+def test_short_help_option_and_version() -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["-h"]).stdout == runner.invoke(cli, ["--help"]).stdout
+    version = runner.invoke(cli, ["--version"])
+    assert version.exit_code == 0 and version.stdout.startswith("specc, version ")
+
+
+@pytest.mark.parametrize("name", sorted(["validate", "show", "schema", "codegen", "build"]))
+def test_command_help(name: str) -> None:
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Usage: cli {name}") or f"{name} [OPTIONS]" in result.stdout
+
+
+def _run_in_process(args: list[str]) -> subprocess.CompletedProcess:
+    """Run `specc ARGS` inside a fresh interpreter, then report its exit code and which heavy
+    modules it loaded."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from specc.cli import cli
+        try:
+            cli.main(args={args!r}, prog_name="specc", standalone_mode=False)
+            status = 0
+        except SystemExit as exc:
+            status = exc.code or 0
+        print("EXIT=" + str(status))
+        print("HEAVY=" + ",".join(m for m in {HEAVY!r} if m in sys.modules))
+        assert "tensorflow" not in sys.modules and "onnxruntime" not in sys.modules
+        """
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (["validate", SPEC], 0),
+        (["validate", "tests/invalid/many_errors.yaml"], 2),
+        (["show", SPEC], 0),
+        (["schema"], 0),
+        (["codegen", SPEC, "-o", "{tmp}"], 0),
+    ],
+    ids=["validate", "validate-invalid", "show", "schema", "codegen"],
+)
+def test_light_commands_do_not_import_heavy_libraries(
+    args: list[str], status: int, tmp_path: Path
+) -> None:
+    args = [a.replace("{tmp}", str(tmp_path / "code")) for a in args]
+    proc = _run_in_process(args)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert f"EXIT={status}" in lines, proc.stdout
+    assert lines[-1] == "HEAVY=", lines[-1]
+    if args[0] == "codegen":
+        assert sorted(p.name for p in (tmp_path / "code").glob("*.py"))
+
+
+def test_schema_command_prints_the_documented_schema(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["schema"])
+    assert result.exit_code == 0
+    printed = json.loads(result.stdout)
+    documented = json.loads((ROOT / "docs" / "specc.schema.json").read_text(encoding="utf-8"))
+    assert printed == documented
+    assert printed["title"] == "Spec"
+    assert set(printed["required"]) >= {"specc", "name", "task", "data", "model"}
+    assert "Dense" in printed["$defs"]
+
+    out = tmp_path / "schema.json"
+    written = CliRunner().invoke(cli, ["schema", "-o", str(out)])
+    assert written.exit_code == 0 and written.stdout == f"wrote {out}\n"
+    assert json.loads(out.read_text(encoding="utf-8")) == documented
+
+
+def test_schema_validates_the_example_specs_structurally() -> None:
+    """Each example spec's keys are properties the schema declares (a light structural check)."""
+    import yaml
+
+    schema = json.loads((ROOT / "docs" / "specc.schema.json").read_text(encoding="utf-8"))
+    for spec in sorted((ROOT / "specs").glob("*.yaml")):
+        data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+        assert set(data) <= set(schema["properties"]), spec.name
+        assert set(schema["required"]) <= set(data), spec.name
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["valdate"])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)
+    assert "No such command" in result.output
+
+
+def test_click_groups_are_consistent() -> None:
+    assert isinstance(cli, click.Group)
+    for name, command in cli.commands.items():
+        assert command.name == name
