@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import Location, SpecError, SpecErrors
+from .errors import Location, SpecError, SpecErrors, describe
 from .schema import Spec
 from .source import SourceMap, load_yaml
 from .translate import translate
@@ -72,7 +72,10 @@ def _validate(data: Any, source: SourceMap, path: Path, text: str) -> LoadedSpec
         raise SpecErrors(
             [
                 SpecError(
-                    (), "expected a mapping at the top of the file", "start with `specc: 1`", here
+                    (),
+                    f"expected a mapping at the top of the file, got {describe(data)}",
+                    "start with `specc: 1`",
+                    here,
                 )
             ]
         )

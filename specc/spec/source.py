@@ -125,8 +125,14 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, SourceMap
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"invalid YAML: {exc.problem or exc.context}"
-        raise SpecErrors([SpecError((), message, None, Location(file, line, col))]) from None
+        problem = (exc.problem or exc.context or "").replace("<block end>", "the end of a block")
+        problem = problem.replace("'<block mapping start>'", "a mapping indented differently")
+        message = f"invalid YAML: {problem}"
+        hint = None
+        if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
+            started = exc.context_mark
+            hint = f"{exc.context} at line {started.line + 1}, column {started.column + 1}"
+        raise SpecErrors([SpecError((), message, hint, Location(file, line, col))]) from None
     except yaml.YAMLError as exc:
         raise SpecErrors(
             [SpecError((), f"invalid YAML: {exc}", None, Location(file, 1, 1))]
