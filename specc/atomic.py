@@ -15,6 +15,12 @@ from pathlib import Path
 __all__ = ["atomic_path", "write_bytes", "write_text"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it is fsynced and renamed to `target`.
@@ -29,6 +35,7 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Pa
     )
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:

@@ -107,7 +107,7 @@ def write_report(
         "## Training",
         "",
         f"{metrics['epochs_run']} of {spec.training.epochs} epochs in "
-        f"{metrics['timings']['train_s']:.1f} s; optimizer `{spec.training.optimizer.type}` "
+        f"{metrics['timings']['fit_s']:.1f} s; optimizer `{spec.training.optimizer.type}` "
         f"(learning rate {spec.training.optimizer.learning_rate:g}), schedule "
         f"`{spec.training.schedule.type}`, batch size {spec.training.batch_size}.",
         "",

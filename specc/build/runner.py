@@ -117,7 +117,7 @@ def build(
         },
         "data": trained["data_sizes"],
         "epochs_run": trained["epochs_run"],
-        "timings": {**progress.timings, "train_s": round(trained["train_seconds"], 3)},
+        "timings": {**progress.timings, "fit_s": round(trained["train_seconds"], 3)},
         "parity": parity,
         "passes": {},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

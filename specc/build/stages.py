@@ -4,6 +4,7 @@ post-export passes. TensorFlow and onnxruntime are imported here, lazily, and no
 from __future__ import annotations
 
 import json
+import os
 import traceback
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def train_generated(compiled: Compiled, out: Path, progress: Progress) -> dict[str, Any]:
     """Import `out/code/train.py` and run its `train()`; save the test and calibration splits."""
+    # TensorFlow's C++ start-up chatter would drown the progress lines; errors still show
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     spec = compiled.spec
     progress.start("train", f"{spec.training.epochs} epochs max")
     try:
