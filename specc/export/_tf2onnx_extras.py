@@ -17,7 +17,7 @@ import functools
 __all__ = ["register_tf2onnx_extras"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def register_tf2onnx_extras() -> tuple[str, ...]:
     """Register the missing handlers once; return the TF op types that were added."""
     import numpy as np
