@@ -1,0 +1,62 @@
+"""Regenerate the golden files: `python -m specc.codegen.golden`.
+
+For every spec in `specs/`, writes the generated `model.py`, `data.py` and `train.py` to
+`tests/golden/<spec name>/`, the reference that `tests/test_codegen.py` compares against. Run it
+after an intended change to the generated code and review the diff like any code change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..ir.lower import lower
+from ..spec import LoadedSpec, load_spec
+from . import GeneratedCode, generate
+
+__all__ = ["GOLDEN_DIR", "SPECS_DIR", "example_specs", "golden_code", "write_golden"]
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS_DIR = REPO / "specs"
+GOLDEN_DIR = REPO / "tests" / "golden"
+
+
+def example_specs(specs_dir: Path = SPECS_DIR) -> list[Path]:
+    """The example spec files, in name order."""
+    return sorted(specs_dir.glob("*.yaml"))
+
+
+def golden_code(path: Path) -> tuple[LoadedSpec, GeneratedCode]:
+    """Load, lower and generate one spec."""
+    loaded = load_spec(path)
+    return loaded, generate(loaded, lower(loaded.spec))
+
+
+def write_golden(specs_dir: Path = SPECS_DIR, golden_dir: Path = GOLDEN_DIR) -> Iterator[Path]:
+    """Write the golden files of every spec; remove folders of specs that no longer exist.
+    Yields each folder written."""
+    names = set()
+    for path in example_specs(specs_dir):
+        loaded, code = golden_code(path)
+        names.add(loaded.spec.name)
+        code.write(golden_dir / loaded.spec.name)
+        yield golden_dir / loaded.spec.name
+    if golden_dir.is_dir():
+        for stale in sorted(golden_dir.iterdir()):
+            if stale.is_dir() and stale.name not in names:
+                shutil.rmtree(stale)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--specs", type=Path, default=SPECS_DIR, help="folder of spec files")
+    parser.add_argument("--out", type=Path, default=GOLDEN_DIR, help="golden folder")
+    args = parser.parse_args()
+    for folder in write_golden(args.specs, args.out):
+        print(folder)
+
+
+if __name__ == "__main__":
+    main()

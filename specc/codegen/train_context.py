@@ -1,0 +1,249 @@
+"""The values `templates/train.py.j2` renders: the training recipe of the spec with every `auto`
+resolved, as module constants, the optimizer, the compile and fit calls and the helpers to
+include (learning-rate schedule, class weights, augmentation, greedy decoding).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ir.graph import Graph
+from ..spec import LoadedSpec
+from ..spec.schema import Spec
+from .pyfmt import INDENT, Call, Raw, literal, wrap
+
+__all__ = ["resolve_loss", "resolve_metrics", "train_context"]
+
+_TASK_LOSS = {
+    "regression": "mse",
+    "binary": "binary_crossentropy",
+    "multilabel": "binary_crossentropy",
+    "multiclass": "sparse_categorical_crossentropy",
+    "seq2seq": "sparse_categorical_crossentropy",
+}
+_METRIC_CODE = {
+    "accuracy": Raw('"accuracy"'),
+    "auc": Call("keras.metrics.AUC", kwargs=(("name", Raw('"auc"')),)),
+    "precision": Call("keras.metrics.Precision", kwargs=(("name", Raw('"precision"')),)),
+    "recall": Call("keras.metrics.Recall", kwargs=(("name", Raw('"recall"')),)),
+    "mae": Call("keras.metrics.MeanAbsoluteError", kwargs=(("name", Raw('"mae"')),)),
+    "mse": Call("keras.metrics.MeanSquaredError", kwargs=(("name", Raw('"mse"')),)),
+    "rmse": Call("keras.metrics.RootMeanSquaredError", kwargs=(("name", Raw('"rmse"')),)),
+}
+_OPTIMIZERS = {
+    "sgd": ("SGD", {"momentum": 0.0, "nesterov": False}),
+    "adam": ("Adam", {"beta_1": 0.9, "beta_2": 0.999}),
+    "adamw": ("AdamW", {"weight_decay": 0.004, "beta_1": 0.9, "beta_2": 0.999}),
+    "rmsprop": ("RMSprop", {"rho": 0.9, "momentum": 0.0}),
+}
+
+
+def resolve_loss(spec: Spec) -> str:
+    """The Keras loss name; `auto` follows the task."""
+    loss = spec.training.loss
+    return _TASK_LOSS[spec.task.type] if loss == "auto" else loss
+
+
+def resolve_metrics(spec: Spec) -> list[str]:
+    """Metrics compiled into the model (reported per epoch). Classification always tracks
+    accuracy; `auto` is accuracy for classification and seq2seq, MAE for regression."""
+    task = spec.task.type
+    default = "mae" if task == "regression" else "accuracy"
+    wanted = [default if m == "auto" else m for m in spec.training.metrics]
+    if task != "regression":
+        wanted.insert(0, "accuracy")
+    return list(dict.fromkeys(wanted))
+
+
+def _constant(comment: str, name: str, value: Any) -> list[str]:
+    return [f"# {line}" for line in wrap(comment, "# ")] + [f"{name} = {literal(value)}"]
+
+
+def _constants(spec: Spec, image_inputs: list[str]) -> list[list[str]]:
+    """Groups of `NAME = value` lines, each with the spec field it comes from."""
+    training = spec.training
+    optimizer = training.optimizer
+    groups = [
+        _constant("seed: weights, shuffling, dropout and augmentation", "SEED", spec.seed),
+        _constant(
+            f"training.optimizer: {optimizer.type}", "LEARNING_RATE", optimizer.learning_rate
+        ),
+    ]
+    sizes = []
+    if training.batch_size != "full":
+        sizes += _constant("training.batch_size", "BATCH_SIZE", training.batch_size)
+    sizes += _constant("training.epochs", "EPOCHS", training.epochs)
+    groups.append(sizes)
+    schedule = training.schedule
+    fields = {k: getattr(schedule, k) for k in type(schedule).model_fields if k != "type"}
+    if fields:
+        lines = [f"# training.schedule: {schedule.type}"]
+        for name, value in fields.items():
+            lines.append(f"{name.upper()} = {literal(value)}")
+        groups.append(lines)
+    if training.class_weight not in ("none", "balanced"):
+        weights = {int(k): float(v) for k, v in training.class_weight.items()}
+        groups.append(
+            ["# training.class_weight: loss weight per class id"]
+            + [f"CLASS_WEIGHT = {{{', '.join(f'{k}: {v!r}' for k, v in weights.items())}}}"]
+        )
+    aug = training.augmentation
+    if image_inputs:
+        lines = ["# training.augmentation: random, training split only; inputs of shape (h, w, c)"]
+        lines.append(f"IMAGE_INPUTS = {literal(image_inputs)}")
+        if aug.flip != "none":
+            mode = {"both": "horizontal_and_vertical"}.get(aug.flip, aug.flip)
+            lines.append(f"FLIP = {literal(mode)}")
+        if aug.shift:
+            lines.append(f"SHIFT = {literal(aug.shift)}  # fraction of height and width")
+        if aug.noise:
+            lines.append(f"NOISE = {literal(aug.noise)}  # std of Gaussian noise, scaled units")
+        groups.append(lines)
+    return groups
+
+
+def _optimizer(spec: Spec) -> list[str]:
+    optimizer = spec.training.optimizer
+    cls, defaults = _OPTIMIZERS[optimizer.type]
+    kwargs: list[tuple[str, Raw]] = [("learning_rate", Raw("LEARNING_RATE"))]
+    for name, default in defaults.items():
+        value = getattr(optimizer, name)
+        if value != default:
+            kwargs.append((name, Raw(literal(value))))
+    clipping = spec.training.gradient_clipping
+    if clipping is not None and clipping.global_norm is not None:
+        kwargs.append(("global_clipnorm", Raw(literal(clipping.global_norm))))
+    elif clipping is not None and clipping.value is not None:
+        kwargs.append(("clipvalue", Raw(literal(clipping.value))))
+    return Call(f"keras.optimizers.{cls}", kwargs=tuple(kwargs)).lines(INDENT, "return ")
+
+
+def _compile(spec: Spec) -> list[str]:
+    metrics = tuple(_METRIC_CODE[m] for m in resolve_metrics(spec))
+    call = Call(
+        "model.compile",
+        kwargs=(
+            ("optimizer", Raw("make_optimizer()")),
+            ("loss", Raw(literal(resolve_loss(spec)))),
+            ("metrics", Call.list(metrics)),
+        ),
+    )
+    return call.lines(INDENT)
+
+
+def _callbacks(spec: Spec) -> list[str]:
+    training = spec.training
+    items: list[Call | Raw] = []
+    if training.schedule.type != "constant":
+        items.append(Call("keras.callbacks.LearningRateScheduler", (Raw("learning_rate"),)))
+    es = training.early_stopping
+    if es is not None:
+        kwargs = [("monitor", Raw(literal(es.monitor))), ("patience", Raw(literal(es.patience)))]
+        if es.min_delta:
+            kwargs.append(("min_delta", Raw(literal(es.min_delta))))
+        if es.restore_best_weights:
+            kwargs.append(("restore_best_weights", Raw("True")))
+        items.append(Call("keras.callbacks.EarlyStopping", kwargs=tuple(kwargs)))
+    items.append(Raw("*callbacks"))
+    lines = [f"{INDENT}fit_callbacks = ["]
+    for item in items:
+        lines += (
+            item.lines(INDENT * 2, "", ",")
+            if isinstance(item, Call)
+            else [f"{INDENT * 2}{item.text},"]
+        )
+    return lines + [f"{INDENT}]"]
+
+
+def _fit(spec: Spec, augment: bool, has_validation: bool, one_hot: bool) -> list[str]:
+    training = spec.training
+    batch = "BATCH_SIZE" if training.batch_size != "full" else "len(y_train)"
+    y_train = "one_hot(y_train)" if one_hot else "y_train"
+    args: list[Raw] = []
+    kwargs: list[tuple[str, Raw]] = []
+    if augment:
+        args.append(Raw(f"training_batches(x_train, {y_train}, ds.preprocessing, {batch})"))
+    else:
+        args += [Raw("x_train"), Raw(y_train)]
+        kwargs.append(("batch_size", Raw(batch)))
+        if not training.shuffle:
+            kwargs.append(("shuffle", Raw("False")))
+    kwargs.append(("epochs", Raw("EPOCHS")))
+    if has_validation and one_hot:
+        kwargs.append(("validation_data", Raw("(ds.validation[0], one_hot(ds.validation[1]))")))
+    elif has_validation:
+        kwargs.append(("validation_data", Raw("ds.validation")))
+    if training.class_weight != "none":
+        kwargs.append(("class_weight", Raw("class_weight")))
+    kwargs += [("callbacks", Raw("fit_callbacks")), ("verbose", Raw("verbose"))]
+    return Call("model.fit", tuple(args), tuple(kwargs)).lines(INDENT, "history = ")
+
+
+def _decoder_input(graph: Graph) -> str:
+    for node in graph.inputs:
+        if node.attrs.get("source") == "decoder_input":
+            return node.name
+    return graph.inputs[-1].name
+
+
+def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
+    """Everything `train.py.j2` needs, as plain strings, lists and flags."""
+    spec = loaded.spec
+    training = spec.training
+    task = spec.task.type
+    aug = training.augmentation
+    active = aug is not None and (aug.flip != "none" or aug.shift > 0 or aug.noise > 0)
+    image_inputs = [
+        n.name
+        for n in graph.inputs
+        if active and len(n.output.shape) == 3 and n.output.dtype.startswith("float")
+    ]
+    has_validation = spec.data.split.validation > 0
+    loss = resolve_loss(spec)
+    one_hot = loss == "categorical_crossentropy"
+    synthetic = spec.data.type == "builtin" and spec.data.dataset.startswith("synthetic:")
+    metrics = {
+        "regression": "loss, MAE, MSE, RMSE and R^2",
+        "seq2seq": "loss, token accuracy (teacher forced) and sequence accuracy (greedy decoding)",
+    }.get(task, "loss, " + ", ".join(resolve_metrics(spec)))
+    usage = "`python train.py [--output-dir DIR] [--quiet]`"
+    title = f"Train the {spec.name} model: {usage}."
+    description = f"Train the {spec.name} model."
+    if len(f'{INDENT * 2}description="{description}",') > 100:
+        description = "Train the model."
+    parser = Call("argparse.ArgumentParser", kwargs=(("description", Raw(literal(description))),))
+    return {
+        "title": title if len(title) <= 97 else f"Train the model: {usage}.",
+        "parser_lines": parser.lines(INDENT, "parser = "),
+        "doc": wrap(
+            f"Loads the data (data.py), builds the network (model.py) and trains it with the "
+            f"recipe of {loaded.path.name} (spec hash {loaded.spec_hash}). Reports {metrics} on "
+            "the train, validation and test splits; with an output folder it saves model.keras "
+            "and history.csv there (default: the folder that holds this code/ folder)."
+        ),
+        "numpy": task in ("regression", "seq2seq")
+        or training.class_weight == "balanced"
+        or (bool(image_inputs) and aug.noise > 0),
+        "task": task,
+        "constants": _constants(spec, image_inputs),
+        "optimizer_doc": f"training.optimizer ({training.optimizer.type})"
+        + (", training.gradient_clipping" if training.gradient_clipping else ""),
+        "optimizer_lines": _optimizer(spec),
+        "compile_lines": _compile(spec),
+        "callback_lines": _callbacks(spec),
+        "fit_lines": _fit(spec, bool(image_inputs), has_validation, one_hot),
+        "schedule": training.schedule.type,
+        "class_weight": training.class_weight
+        if training.class_weight in ("none", "balanced")
+        else "given",
+        "classes": getattr(spec.task, "classes", 2),
+        "binary": task == "binary",
+        "augment": bool(image_inputs),
+        "flip": bool(image_inputs) and aug.flip != "none",
+        "shift": bool(image_inputs) and aug.shift > 0,
+        "noise": bool(image_inputs) and aug.noise > 0,
+        "shuffle": training.shuffle,
+        "one_hot": one_hot,
+        "import_start_token": task == "seq2seq" and synthetic,
+        "decoder_input": literal(_decoder_input(graph)) if task == "seq2seq" else None,
+    }
