@@ -3,6 +3,7 @@
 Heavy libraries (TensorFlow, Keras, ONNX, ONNX Runtime) are imported only when a function runs.
 """
 
-from .onnx_export import ExportError, ParityResult, check_onnx, export_onnx, verify_parity
+from .onnx_export import ExportError, check_onnx, export_onnx
+from .parity import ParityResult, verify_parity
 
 __all__ = ["ExportError", "ParityResult", "check_onnx", "export_onnx", "verify_parity"]

@@ -1,4 +1,4 @@
-"""Keras 3 -> ONNX export, ONNX checking and Keras-vs-ONNX Runtime parity verification.
+"""Keras 3 -> ONNX export and ONNX checking (parity lives in `parity`).
 
 The conversion traces the model's inference forward pass and hands it to tf2onnx the way
 `model.export(path, format="onnx")` does, minus that route's loss of captured constants (see
@@ -12,9 +12,7 @@ TensorFlow, Keras, ONNX and ONNX Runtime are imported inside the functions so th
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +22,8 @@ from ._graph import rename_tensors, set_batch_dim, set_metadata, unknown_ops
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
-    import numpy as np
 
-__all__ = ["ExportError", "ParityResult", "check_onnx", "export_onnx", "verify_parity"]
+__all__ = ["ExportError", "check_onnx", "export_onnx"]
 
 PRODUCER_NAME = "specc"
 _PROTOBUF_LIMIT = 2**31 - 1
@@ -41,33 +38,6 @@ _OP_HINTS = {
 
 class ExportError(Exception):
     """ONNX export, checking or parity verification failed; the message says what to change."""
-
-
-@dataclass(frozen=True)
-class ParityResult:
-    """Outcome of comparing Keras and ONNX Runtime outputs on the same inputs."""
-
-    max_abs_diff: float
-    """Largest |keras - onnx| over every element of every output."""
-    atol: float
-    """The effective tolerance the comparison used (scaled when `scale_by_output`)."""
-    passed: bool
-    """`max_abs_diff <= atol`."""
-    n_examples: int
-    """Number of examples (rows) compared."""
-    per_output: dict[str, float] = field(default_factory=dict)
-    """ONNX output name -> largest absolute difference on that output."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; a non-finite difference (NaN mismatch) becomes None."""
-        d = asdict(self)
-        d["max_abs_diff"] = _finite_or_none(self.max_abs_diff)
-        d["per_output"] = {k: _finite_or_none(v) for k, v in self.per_output.items()}
-        return d
-
-
-def _finite_or_none(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -302,158 +272,3 @@ def check_onnx(path: str | Path) -> None:
             f"ONNX file {str(path)!r} is not a valid ONNX model ({type(exc).__name__}: "
             f"{_first_line(exc)}); re-export it (the file may be truncated or corrupted)"
         ) from None
-
-
-# --------------------------------------------------------------------------------------------
-# parity
-
-
-def verify_parity(
-    keras_model: keras.Model,
-    onnx_path: str | Path,
-    inputs: dict[str, np.ndarray],
-    *,
-    atol: float,
-    scale_by_output: bool = False,
-    batch_size: int = 256,
-) -> ParityResult:
-    """Run `inputs` (keyed by ONNX input name) through ONNX Runtime and Keras and compare.
-
-    The ONNX inputs, in graph order, are fed to Keras in `keras_model.inputs` order, and the
-    ONNX outputs are compared with `keras_model.outputs` in order. With `scale_by_output` the
-    tolerance becomes `atol * max(1, max |keras output|)` (for regression outputs).
-    """
-    import numpy as np
-
-    if not atol > 0:
-        raise ExportError(f"atol must be positive, got {atol!r}")
-    if batch_size < 1:
-        raise ExportError(f"batch_size must be >= 1, got {batch_size!r}")
-    session = _ort_session(onnx_path)
-    feeds = _prepare_feeds(session, inputs)
-    n = next(iter(feeds.values())).shape[0]
-    out_names = [o.name for o in session.get_outputs()]
-
-    diffs = dict.fromkeys(out_names, 0.0)
-    keras_max = 0.0
-    for start in range(0, n, batch_size):
-        chunk = {k: v[start : start + batch_size] for k, v in feeds.items()}
-        ort_outs = session.run(out_names, chunk)
-        keras_outs = _keras_forward(keras_model, list(chunk.values()))
-        if len(keras_outs) != len(ort_outs):
-            raise ExportError(
-                f"the Keras model has {len(keras_outs)} output(s) but the ONNX model "
-                f"{str(onnx_path)!r} has {len(ort_outs)} {out_names}"
-            )
-        for name, k_out, o_out in zip(out_names, keras_outs, ort_outs, strict=True):
-            k_out = np.asarray(k_out, dtype=np.float64)
-            o_out = np.asarray(o_out, dtype=np.float64)
-            if k_out.shape != o_out.shape:
-                raise ExportError(
-                    f"output {name!r}: Keras shape {k_out.shape} != ONNX shape {o_out.shape}; "
-                    "the output order or names do not match the Keras model"
-                )
-            diffs[name] = max(diffs[name], _max_abs_diff(k_out, o_out))
-            finite = k_out[np.isfinite(k_out)]
-            if finite.size:
-                keras_max = max(keras_max, float(np.max(np.abs(finite))))
-
-    eff_atol = float(atol) * max(1.0, keras_max) if scale_by_output else float(atol)
-    max_diff = max(diffs.values()) if diffs else 0.0
-    return ParityResult(
-        max_abs_diff=max_diff,
-        atol=eff_atol,
-        passed=bool(max_diff <= eff_atol),
-        n_examples=int(n),
-        per_output=diffs,
-    )
-
-
-def _ort_session(onnx_path: str | Path):
-    import onnxruntime as ort
-
-    path = Path(onnx_path)
-    if not path.is_file():
-        raise ExportError(f"ONNX file {str(path)!r} does not exist; export the model first")
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    except Exception as exc:
-        raise ExportError(
-            f"ONNX Runtime cannot load {str(path)!r}: {_first_line(exc)}; re-export the model"
-        ) from None
-
-
-def _prepare_feeds(session, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Inputs in ONNX graph order, cast to the dtypes the graph declares."""
-    import numpy as np
-
-    expected = session.get_inputs()
-    names = [i.name for i in expected]
-    missing = [n for n in names if n not in inputs]
-    extra = sorted(set(inputs) - set(names))
-    if missing or extra:
-        raise ExportError(
-            f"parity inputs must be keyed by the ONNX input names {names}; "
-            f"missing {missing}, unexpected {extra}"
-        )
-    feeds: dict[str, np.ndarray] = {}
-    for meta in expected:
-        arr = np.asarray(inputs[meta.name])
-        want = _ort_np_dtype(meta.type)
-        if arr.dtype != want:
-            if np.issubdtype(want, np.integer) and not np.issubdtype(arr.dtype, np.integer):
-                raise ExportError(
-                    f"input {meta.name!r} must be integer ({want}), got {arr.dtype} values"
-                )
-            arr = arr.astype(want)
-        feeds[meta.name] = arr
-    rows = {k: v.shape[0] if v.ndim else None for k, v in feeds.items()}
-    if None in rows.values() or len(set(rows.values())) != 1:
-        raise ExportError(f"all parity inputs need the same number of rows, got {rows}")
-    if next(iter(rows.values())) == 0:
-        raise ExportError("parity needs at least one example; the inputs are empty")
-    return feeds
-
-
-def _ort_np_dtype(ort_type: str):
-    import numpy as np
-
-    table = {
-        "tensor(float)": np.float32,
-        "tensor(double)": np.float64,
-        "tensor(float16)": np.float16,
-        "tensor(int64)": np.int64,
-        "tensor(int32)": np.int32,
-        "tensor(int16)": np.int16,
-        "tensor(int8)": np.int8,
-        "tensor(uint8)": np.uint8,
-        "tensor(bool)": np.bool_,
-    }
-    if ort_type not in table:
-        raise ExportError(f"unsupported ONNX input type {ort_type}")
-    return np.dtype(table[ort_type])
-
-
-def _keras_forward(model, arrays: list[np.ndarray]) -> list[np.ndarray]:
-    import keras
-    import numpy as np
-
-    from ._convert import pack_inputs
-
-    out = model(pack_inputs(model, arrays), training=False)
-    return [np.asarray(keras.ops.convert_to_numpy(t)) for t in keras.tree.flatten(out)]
-
-
-def _max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
-    import numpy as np
-
-    if a.size == 0:
-        return 0.0
-    both_nan = np.isnan(a) & np.isnan(b)
-    same_inf = np.isinf(a) & (a == b)
-    diff = np.abs(a - b)
-    diff[both_nan | same_inf] = 0.0
-    diff[np.isnan(diff)] = np.inf
-    return float(np.max(diff))
