@@ -57,6 +57,7 @@ def _check_int8_build(build, report, mode):
     p = m.predict(x)
     assert m.metadata.task == load(build, "cpu").metadata.task
     assert json.loads(m.metadata.raw["specc.quantization"])["mode"] == mode
+    assert [s.name for s in m.outputs] == list(load(build, "cpu").output_names)
     if p.task != "regression":
         assert (np.asarray(p.label_indices) == y).mean() == pytest.approx(
             report["test"]["int8"]["accuracy"]
@@ -101,8 +102,7 @@ def test_static_cnn(cnn_build, tmp_path):
     report = quantize_build(build, "static", max_drop=0.01, calibration_samples=128, **FAST)
     _check_int8_build(build, report, "static")
     assert report["calibration_samples"] == 128
-    # file size includes node names; the weights themselves shrink ~4x
-    assert report["weight_ratio"] >= 3.0 and report["size_ratio"] >= 2.5
+    assert report["weight_ratio"] >= 3.0 and report["size_ratio"] >= 3.0, report["size_bytes"]
     assert report["drop"] <= 0.01
     assert {"QuantizeLinear", "DequantizeLinear"} <= _ops(build / "model.int8.onnx")
 

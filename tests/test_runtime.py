@@ -403,3 +403,69 @@ def test_thread_defaults():
     from specc.runtime.providers import default_threads, physical_cores
 
     assert physical_cores() >= 1 and default_threads() >= 1
+
+
+# --------------------------------------------------------------------------- integer inputs, tasks
+
+
+def _tiny_model(path: Path, kind: str) -> Path:
+    """Hand-built ONNX graphs (no training): `tokens` (int32 ids -> per-step softmax, the
+    argmax is the id itself) and `multilabel` (sigmoid of the features)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    if kind == "tokens":
+        table = numpy_helper.from_array((10 * np.eye(5)).astype(np.float32), "table")
+        nodes = [
+            helper.make_node("Gather", ["table", "tokens"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["next_token"], axis=-1),
+        ]
+        inputs = [helper.make_tensor_value_info("tokens", TensorProto.INT32, ["n", 4])]
+        outputs = [helper.make_tensor_value_info("next_token", TensorProto.FLOAT, ["n", 4, 5])]
+        meta = {"specc.task": "seq2seq", "specc.class_names": '[" ", "+", "1", "2", "3"]'}
+        inits = [table]
+    else:
+        nodes = [helper.make_node("Sigmoid", ["x"], ["tags"])]
+        inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3])]
+        outputs = [helper.make_tensor_value_info("tags", TensorProto.FLOAT, ["n", 3])]
+        meta = {
+            "specc.task": "multilabel",
+            "specc.class_names": '["a", "b", "c"]',
+            "specc.threshold": "0.5",
+        }
+        inits = []
+    graph = helper.make_graph(nodes, kind, inputs, outputs, initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    for key, value in meta.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def test_integer_inputs_and_seq2seq_decoding(tmp_path):
+    m = load(_tiny_model(tmp_path / "tokens.onnx", "tokens"), "cpu")
+    assert m.inputs[0].dtype == np.dtype("int32")
+    ids = np.array([[2, 1, 3, 0], [4, 4, 0, 0]])  # int64: fits int32, cast silently
+    p = m.predict(ids)
+    np.testing.assert_array_equal(p.label_indices, ids)
+    assert p.labels == ["1+2 ", "33  "]
+    assert p.to_records()[0] == {"tokens": "2 1 3 0", "text": "1+2 "}
+    np.testing.assert_array_equal(m.predict(ids.astype(np.float64)).label_indices, ids)
+    with pytest.raises(PredictorInputError, match="do not fit int32"):
+        m.predict(ids + 2**40)
+    with pytest.raises(PredictorInputError, match=r"non-integer values \(e.g. 2.5\)"):
+        m.predict(ids + 0.5)
+    with pytest.raises(PredictorInputError, match="onnxruntime rejected the input"):
+        m.predict(ids + 7)  # ids beyond the table: onnxruntime's error, wrapped
+
+
+def test_multilabel_labels(tmp_path):
+    m = load(_tiny_model(tmp_path / "tags.onnx", "multilabel"), "cpu")
+    p = m.predict(np.array([[1.0, -1.0, 2.0], [-3.0, -2.0, -1.0]], dtype=np.float32))
+    assert p.labels == [["a", "c"], []]
+    np.testing.assert_array_equal(p.label_indices, [[True, False, True], [False, False, False]])
+    rec = p.to_records()[0]
+    assert rec["labels"] == "a;c" and rec["prob_a"] == pytest.approx(1 / (1 + np.exp(-1.0)))

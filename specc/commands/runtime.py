@@ -70,8 +70,20 @@ def _batches(_ctx: click.Context, _param: click.Parameter, value: str) -> list[i
     type=click.Path(path_type=Path),
     help="Write predictions to a .csv or .json file (default: CSV on stdout).",
 )
-@click.option("--device", type=DEVICE, default="auto", show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option(
+    "--device",
+    type=DEVICE,
+    default="auto",
+    show_default=True,
+    help="auto: the GPU when usable, else the CPU; gpu needs `pip install 'specc[gpu]'`.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=4096,
+    show_default=True,
+    help="Rows per onnxruntime call; larger inputs run in chunks.",
+)
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads (default: cores).")
 @_friendly
 def predict_cmd(
@@ -117,11 +129,23 @@ def predict_cmd(
     callback=_batches,
     help="Comma-separated batch sizes.",
 )
-@click.option("--device", type=DEVICE, default="auto", show_default=True)
+@click.option(
+    "--device",
+    type=DEVICE,
+    default="auto",
+    show_default=True,
+    help="auto: the GPU when usable, else the CPU; gpu needs `pip install 'specc[gpu]'`.",
+)
 @click.option(
     "--repeat", type=click.IntRange(min=1), default=50, show_default=True, help="Timed calls."
 )
-@click.option("--warmup", type=click.IntRange(min=0), default=5, show_default=True)
+@click.option(
+    "--warmup",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Untimed calls before timing.",
+)
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads for onnxruntime.")
 @click.option("--no-keras", is_flag=True, help="Time onnxruntime alone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")

@@ -2,8 +2,9 @@
 
 `bench_model` times, per batch size, `Predictor.run` (onnxruntime) and, when the build folder
 holds `model.keras`, the Keras model called eagerly (`model(x, training=False)`) and through a
-`tf.function`; results are fetched to numpy in every case. Inputs come from the build's
-`test_data.npz` (rows tiled up to the batch size), else random data of the right shape.
+`tf.function`; results are fetched to numpy in every case. The engines are timed in alternating
+rounds, so drifts in machine load hit them alike. Inputs come from the build's `test_data.npz`
+(rows tiled up to the batch size), else random data of the right shape.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["bench_model", "format_table", "make_feed", "summarize", "time_call"]
+__all__ = ["bench_model", "format_table", "interleaved", "make_feed", "summarize", "time_call"]
 
 ENGINES = ("onnxruntime", "keras_eager", "keras_function")
 
@@ -128,17 +129,34 @@ def bench_model(
 
             report["keras"] = True
             report["keras_device"] = "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
+    engines = {"onnxruntime": predictor.run, **callables}
     for batch in batches:
         feed = make_feed(predictor, batch, data_file)
+        samples = interleaved(engines, feed, repeat, warmup)
         row: dict[str, Any] = {"batch": batch}
-        row["onnxruntime"] = summarize(
-            time_call(lambda f=feed: predictor.run(f), repeat, warmup), batch
-        )
-        for name, fn in callables.items():
-            row[name] = summarize(time_call(lambda f=feed, g=fn: g(f), repeat, warmup), batch)
+        for name in engines:
+            row[name] = summarize(samples[name], batch)
+        for name in callables:
             row[f"{name}_over_ort"] = row[name]["p50_ms"] / max(row["onnxruntime"]["p50_ms"], 1e-9)
         report["results"].append(row)
     return report
+
+
+def interleaved(
+    engines: dict[str, Callable[[Any], Any]], feed: Any, repeat: int, warmup: int, rounds: int = 5
+) -> dict[str, np.ndarray]:
+    """Time every engine on `feed` in `rounds` alternating rounds (`repeat` calls each in all),
+    so that changes in machine load during the run hit all engines alike."""
+    for fn in engines.values():
+        for _ in range(max(0, warmup)):
+            fn(feed)
+    rounds = max(1, min(rounds, repeat))
+    sizes = [repeat // rounds + (1 if i < repeat % rounds else 0) for i in range(rounds)]
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in engines}
+    for size in sizes:
+        for name, fn in engines.items():
+            parts[name].append(time_call(lambda f=fn: f(feed), size, 0))
+    return {name: np.concatenate(p) for name, p in parts.items()}
 
 
 def format_table(report: dict[str, Any]) -> str:

@@ -135,7 +135,7 @@ def cast_array(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
             if not np.all(np.isfinite(x)):
                 raise _fail(spec, x, "it holds NaN or infinite values")
             if not np.all(np.floor(x) == x):
-                bad = x[np.floor(x) != x].flat[0]
+                bad = float(x[np.floor(x) != x].flat[0])
                 raise _fail(spec, x, f"it holds non-integer values (e.g. {bad!r})")
         lo, hi = x.min(), x.max()
         if lo < info.min or hi > info.max:

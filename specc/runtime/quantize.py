@@ -112,7 +112,7 @@ def quantize_onnx(
         try:
             if mode == "dynamic":
                 quantize_dynamic(str(source), str(dst), weight_type=QuantType.QInt8)
-                fmt = "dynamic (ConvInteger / MatMulInteger, int8 weights)"
+                fmt = "dynamic (ConvInteger / MatMulInteger, int8 weights; names compacted)"
             else:
                 if not calibration:
                     raise QuantizationError("static quantization needs calibration data")
@@ -125,15 +125,21 @@ def quantize_onnx(
                     weight_type=QuantType.QInt8,
                     op_types_to_quantize=["Conv", "MatMul", "Gemm"],
                 )
-                fmt = "static QDQ (uint8 activations, int8 weights, MinMax calibration)"
+                fmt = (
+                    "static QDQ (uint8 activations, int8 weights, MinMax calibration; "
+                    "names compacted)"
+                )
         except QuantizationError:
             raise
         except Exception as exc:  # noqa: BLE001 - onnxruntime.quantization raises many types
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise QuantizationError(f"{mode} quantization of {src.name} failed: {first}") from exc
     model = onnx.load(str(dst))
+    compacted = compact_names(model)
     props = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
-    props["specc.quantization"] = json.dumps({"mode": mode, "source": src.name})
+    props["specc.quantization"] = json.dumps(
+        {"mode": mode, "source": src.name, "names_compacted": compacted}
+    )
     del model.metadata_props[:]
     for key, value in props.items():
         entry = model.metadata_props.add()
@@ -150,6 +156,39 @@ def _weight_bytes(path: Path) -> int:
     return sum(t.ByteSize() for t in model.graph.initializer)
 
 
+def compact_names(model: Any) -> bool:
+    """Shorten the int8 graph's internal names in place: quantization adds dozens of nodes and
+    tensors named after long Keras scopes (`model_1/conv2d_1/convolution/ReadVariableOp:0_...`),
+    which on small models weigh as much as a quarter of the file. Graph inputs and outputs keep
+    their names; shape annotations (`value_info`) are dropped, onnxruntime infers them again.
+    Graphs with subgraphs (Loop, Scan, If) are left alone. Returns whether names were changed."""
+    graph = model.graph
+    for node in graph.node:
+        if any(attr.g.ByteSize() or len(attr.graphs) for attr in node.attribute):
+            return False
+    keep = {v.name for v in graph.input} | {v.name for v in graph.output} | {""}
+    mapping: dict[str, str] = {}
+
+    def short(name: str) -> str:
+        if name in keep:
+            return name
+        if name not in mapping:
+            mapping[name] = f"t{len(mapping)}"
+        return mapping[name]
+
+    for init in graph.initializer:
+        init.name = short(init.name)
+    for i, node in enumerate(graph.node):
+        node.name = f"{node.op_type}_{i}"
+        node.doc_string = ""
+        for j, name in enumerate(node.input):
+            node.input[j] = short(name)
+        for j, name in enumerate(node.output):
+            node.output[j] = short(name)
+    del graph.value_info[:]
+    return True
+
+
 def _tile(arrays: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
     out = {}
     for k, v in arrays.items():
@@ -160,21 +199,17 @@ def _tile(arrays: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
 
 def _latency(predictors: dict[str, Any], feed: dict[str, np.ndarray], repeat: int) -> dict:
     """Interleaved timing of several predictors on the same feed: p50/p99 ms each."""
-    from .bench import time_call
+    from .bench import interleaved
 
-    samples: dict[str, list[np.ndarray]] = {k: [] for k in predictors}
-    rounds = 5
-    for _ in range(rounds):
-        for name, p in predictors.items():
-            samples[name].append(time_call(lambda p=p: p.run(feed), max(1, repeat // rounds), 1))
-    out = {}
-    for name, parts in samples.items():
-        s = np.concatenate(parts)
-        out[name] = {
+    engines = {name: p.run for name, p in predictors.items()}
+    samples = interleaved(engines, feed, repeat, warmup=2)
+    return {
+        name: {
             "p50_ms": float(np.percentile(s, 50) * 1e3),
             "p99_ms": float(np.percentile(s, 99) * 1e3),
         }
-    return out
+        for name, s in samples.items()
+    }
 
 
 def _measure(
