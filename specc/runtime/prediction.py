@@ -14,7 +14,7 @@ labels and records are derived lazily from the primary (first) output:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,26 +22,31 @@ import numpy as np
 __all__ = ["Decoder", "Prediction"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Decoder:
-    """Per-model facts needed to read outputs (precomputed once per predictor)."""
+    """Per-model facts needed to read outputs (made once per predictor)."""
 
     task: str | None
     class_names: tuple[str, ...]
     threshold: float
     output_names: tuple[str, ...]
     primary: str
+    _tables: dict[int, tuple[tuple[str, ...], np.ndarray]] = field(default_factory=dict)
 
     def table(self, width: int) -> tuple[tuple[str, ...], np.ndarray]:
         """Column names and the label lookup array for `width` classes: the metadata's class
         names when there are `width` of them, else "0", "1", ... with integer labels."""
-        cache = self.__dict__.setdefault("_tables", {})
-        if width not in cache:
+        found = self._tables.get(width)
+        if found is None:
             if len(self.class_names) == width:
-                cache[width] = (tuple(self.class_names), np.asarray(self.class_names, dtype=object))
+                found = (tuple(self.class_names), np.asarray(self.class_names, dtype=object))
             else:  # no names in the metadata: the indices are the labels
-                cache[width] = (tuple(str(i) for i in range(width)), np.arange(width))
-        return cache[width]
+                found = (tuple(str(i) for i in range(width)), np.arange(width))
+            self._tables[width] = found
+        return found
+
+
+_MISSING = object()
 
 
 def _columns(name: str, width: int) -> list[str]:
@@ -60,6 +65,7 @@ class Prediction:
     def __init__(self, outputs: dict[str, np.ndarray], decoder: Decoder) -> None:
         self.outputs = outputs
         self._d = decoder
+        self._cache: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ basics
     @property
@@ -83,13 +89,13 @@ class Prediction:
         return f"Prediction(task={self.task!r}, n={len(self)}, outputs={{{shapes}}})"
 
     def _cached(self, key: str, fn: Any) -> Any:
-        try:
-            cache = self._cache
-        except AttributeError:  # first derived view of this prediction
+        cache = self._cache
+        if cache is None:
             cache = self._cache = {}
-        if key not in cache:
-            cache[key] = fn()
-        return cache[key]
+        value = cache.get(key, _MISSING)
+        if value is _MISSING:
+            value = cache[key] = fn()
+        return value
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -149,15 +155,18 @@ class Prediction:
         idx = self.label_indices
         if idx is None:
             return None
-        if self.task == "seq2seq":
-            vocab = self._d.class_names
-            if len(vocab) != self.primary.shape[-1]:
-                return idx
-            return ["".join(vocab[t] for t in row) for row in idx.reshape(idx.shape[0], -1)]
-        names = self._d.table(len(self.class_names))[1]
-        if self.task == "multilabel":
+        task = self._d.task
+        if task == "multiclass":
+            return self._d.table(self.primary.shape[-1])[1][idx]
+        if task == "binary":
+            return self._d.table(2)[1][idx]
+        if task == "multilabel":
+            names = self._d.table(self.primary.shape[-1])[1]
             return [[_scalar(v) for v in names[row]] for row in idx]
-        return names[idx]
+        vocab = self._d.class_names  # seq2seq
+        if len(vocab) != self.primary.shape[-1]:
+            return idx
+        return ["".join(vocab[t] for t in row) for row in idx.reshape(idx.shape[0], -1)]
 
     # ------------------------------------------------------------------ records
     def to_records(self) -> list[dict[str, Any]]:

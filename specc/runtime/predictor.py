@@ -7,10 +7,11 @@ few percent of a bare `InferenceSession.run`:
 - `Predictor.run(x)` -> dict output name -> array: validated, cast, batched.
 - `Predictor.predict(x)` -> `Prediction` (outputs plus lazily computed probabilities/labels).
 
-The hot path (one array of the right shape, at most `batch_size` rows, in the model's dtype or
-another float dtype) costs a type check, a tuple comparison and a dtype comparison before the
-native session runs; anything else goes through `InputChecker`, which casts or explains what is
-wrong.
+The hot path (one array of at most `batch_size` rows, in the model's dtype or another float
+dtype) costs a class check, a dtype identity check and a length check before the native session
+runs; onnxruntime validates rank and fixed dimensions itself before computing anything. Any
+other input, and any input onnxruntime refuses, goes through `InputChecker`, which casts or
+explains what is wrong.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .providers import SessionInfo, create_session
 __all__ = ["DEFAULT_BATCH_SIZE", "Predictor", "load"]
 
 DEFAULT_BATCH_SIZE = 4096
+_ndarray = np.ndarray
 
 
 def _first_line(exc: BaseException) -> str:
@@ -80,11 +82,9 @@ class Predictor:
         self._run = native.run if native is not None and hasattr(native, "run") else session.run
         self._out_list = list(self.output_names)
         only = self.inputs[0] if len(self.inputs) == 1 else None
-        fast = only is not None and only.is_fixed and only.shape[0] is None
-        self._fast = fast
+        self._fast = only is not None and only.rank > 0 and only.shape[0] is None
         self._name0 = only.name if only is not None else ""
         self._dtype0 = only.dtype if only is not None else None
-        self._tail0 = tuple(only.shape[1:]) if fast else None
         self._float0 = self._dtype0 is not None and self._dtype0.kind == "f"
         self._out0 = self.output_names[0] if len(self.output_names) == 1 else None
 
@@ -138,21 +138,23 @@ class Predictor:
     def run(self, x: Any) -> dict[str, np.ndarray]:
         """Raw outputs, keyed by output name. `x`: an array (single-input models) or a dict
         input name -> array. Rows beyond `batch_size` run in chunks and are concatenated."""
-        if self._fast and x.__class__ is np.ndarray:
-            shape = x.shape
-            if shape[1:] == self._tail0 and 0 < shape[0] <= self.batch_size:
-                if x.dtype != self._dtype0:
-                    if not (self._float0 and x.dtype.kind == "f"):
-                        return self._run_checked(x)
-                    x = x.astype(self._dtype0)
+        if self._fast and x.__class__ is _ndarray:
+            given = x
+            if x.dtype is not self._dtype0:
+                if not (self._float0 and x.dtype.kind == "f"):
+                    return self._run_checked(x)
+                x = x.astype(self._dtype0)
+            if x.ndim and 0 < len(x) <= self.batch_size:
+                # onnxruntime checks rank and fixed dimensions itself, before computing; on any
+                # refusal the checked path explains (or fixes) what is wrong with the input.
                 try:
                     out = self._run(self._out_list, {self._name0: x}, None)
-                except Exception:  # noqa: BLE001 - the general path explains the failure
-                    pass
-                else:
-                    if self._out0 is not None:
-                        return {self._out0: out[0]}
-                    return dict(zip(self.output_names, out, strict=True))
+                except Exception:  # noqa: BLE001
+                    return self._run_checked(given)
+                if self._out0 is not None:
+                    return {self._out0: out[0]}
+                return dict(zip(self.output_names, out, strict=True))
+            return self._run_checked(given)
         return self._run_checked(x)
 
     __call__ = run
