@@ -8,6 +8,7 @@ regenerate them with `python -m specc.codegen.golden` and review the diff.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import subprocess
@@ -265,3 +266,100 @@ def test_built_model_matches_the_ir(path: Path, tmp_path: Path, keras_module) ->
         assert {f"{n.name}_normalization" for n in float_inputs} <= names
     if regression:
         assert {f"{n}_rescaling" for n in graph.outputs} <= names
+
+
+# --------------------------------------------------------------------------- training runs
+
+RUN_TRAIN = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import train
+result = train.train(sys.argv[2], verbose=0)
+x_train, _ = result["data"].train
+print(json.dumps({
+    "keys": sorted(result),
+    "metrics": result["metrics"],
+    "history": result["history"],
+    "epochs_run": result["epochs_run"],
+    "train_seconds": result["train_seconds"],
+    "model_inputs": [t.name for t in result["model"].inputs],
+    "layers": [layer.name for layer in result["model"].layers],
+}))
+"""
+
+
+def _write_case_data(case: str, folder: Path) -> None:
+    rng = np.random.default_rng(0)
+    arrays = TRAINING_CASES[case]["arrays"]
+    x = rng.normal(size=arrays["x"]).astype(np.float32)
+    n = len(x)
+    score = x.reshape(n, -1)[:, :3]
+    if arrays["y"] == "binary":
+        y = (score[:, :1] > 0).astype(np.float32)
+    elif str(arrays["y"]).startswith("classes:"):
+        y = np.argmax(score[:, : int(arrays["y"].split(":")[1])], axis=1).astype(np.int32)
+    else:
+        y = (score[:, : arrays["y"][1]] * 10 + 5).astype(np.float32)
+    np.savez(folder / "data.npz", x=x, y=y)
+
+
+def _run_training(case: str, folder: Path) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_case_data(case, folder)
+    _, graph, code = _training_case(case, folder)
+    code.write(folder / "code")
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_TRAIN, str(folder / "code"), str(folder / "out")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(TRAINING_CASES))
+def test_generated_training_runs(case: str, tmp_path: Path) -> None:
+    result = _run_training(case, tmp_path)
+    assert result["keys"] == sorted(
+        ["model", "data", "history", "metrics", "epochs_run", "train_seconds"]
+    )
+    epochs = result["epochs_run"]
+    assert 1 <= epochs <= 3 and result["train_seconds"] > 0
+    assert all(len(values) == epochs for values in result["history"].values())
+    task = TRAINING_CASES[case]["task"]
+    expected = (
+        {"loss", "mae", "mse", "rmse", "r2"} if "regression" in task else {"loss", "accuracy"}
+    )
+    for split, values in result["metrics"].items():
+        if split == "validation" and "validation: 0.0" in TRAINING_CASES[case].get("split", ""):
+            assert values == {}
+            continue
+        assert expected <= set(values), (split, values)
+        assert all(np.isfinite(v) for v in values.values())
+    assert not [n for n in result["layers"] if "augment" in n or n.startswith("random_")]
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["history.csv", "model.keras"]
+    rows = (out / "history.csv").read_text().splitlines()
+    assert rows[0].split(",")[0] == "epoch" and len(rows) == epochs + 1
+
+
+@pytest.mark.slow
+def test_schedule_and_class_weights_take_effect(tmp_path: Path) -> None:
+    result = _run_training("sgd_step_classweights", tmp_path)
+    assert result["history"]["learning_rate"] == pytest.approx([0.01, 0.005])
+    result = _run_training("rmsprop_exponential_binary_balanced", tmp_path / "binary")
+    assert result["history"]["learning_rate"] == pytest.approx([1e-3, 5e-4])
+    assert {"auc", "precision", "recall"} <= set(result["metrics"]["test"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "case", ["rmsprop_exponential_binary_balanced", "adam_cyclical_augmented_images_no_validation"]
+)
+def test_two_runs_give_the_same_metrics(case: str, tmp_path: Path) -> None:
+    first = _run_training(case, tmp_path / "first")
+    second = _run_training(case, tmp_path / "second")
+    assert first["metrics"] == second["metrics"]
+    assert first["history"] == second["history"]

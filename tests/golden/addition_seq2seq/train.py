@@ -127,20 +127,20 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     )
     train_seconds = time.perf_counter() - start
 
-    history = {name: [float(v) for v in values] for name, values in history.history.items()}
+    per_epoch = {name: [float(v) for v in values] for name, values in history.history.items()}
     splits = {"train": ds.train, "validation": ds.validation, "test": ds.test}
     metrics = {name: evaluate(model, split) for name, split in splits.items()}
     if output_dir is not None:
         output_dir = Path(output_dir)
         output_dir.mkdir(parents=True, exist_ok=True)
         save_model(model, output_dir / "model.keras")
-        save_history(history, output_dir / "history.csv")
+        save_history(per_epoch, output_dir / "history.csv")
     return {
         "model": model,
         "data": ds,
-        "history": history,
+        "history": per_epoch,
         "metrics": metrics,
-        "epochs_run": len(history["loss"]),
+        "epochs_run": len(per_epoch["loss"]),
         "train_seconds": train_seconds,
     }
 
