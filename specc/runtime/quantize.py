@@ -37,6 +37,7 @@ __all__ = ["INT8_NAME", "MODES", "quantize_build", "quantize_onnx"]
 MODES = ("dynamic", "static")
 INT8_NAME = "model.int8.onnx"
 LATENCY_BATCHES = (1, 1024)
+STATIC_HINT = " (static mode covers Conv, MatMul, Gemm and Gather; LSTM/GRU need --mode dynamic)"
 
 
 @contextmanager
@@ -112,7 +113,7 @@ def quantize_onnx(
         try:
             if mode == "dynamic":
                 quantize_dynamic(str(source), str(dst), weight_type=QuantType.QInt8)
-                fmt = "dynamic (ConvInteger / MatMulInteger, int8 weights; names compacted)"
+                fmt = "dynamic (int8 weights, activations quantized at run time; names compacted)"
             else:
                 if not calibration:
                     raise QuantizationError("static quantization needs calibration data")
@@ -123,7 +124,7 @@ def quantize_onnx(
                     quant_format=QuantFormat.QDQ,
                     activation_type=QuantType.QUInt8,
                     weight_type=QuantType.QInt8,
-                    op_types_to_quantize=["Conv", "MatMul", "Gemm"],
+                    op_types_to_quantize=["Conv", "MatMul", "Gemm", "Gather"],
                 )
                 fmt = (
                     "static QDQ (uint8 activations, int8 weights, MinMax calibration; "
@@ -303,7 +304,12 @@ def quantize_build(
                 ),
                 **_measure(float_path, tmp, test, latency_repeat),
             }
-            if report["size_ratio"] < 1.5:
+            if report["weight_ratio"] < 2.0:
+                hint = STATIC_HINT if mode == "static" else ""
+                report["note"] = (
+                    f"most weights stayed float: {mode} mode left them unquantized{hint}"
+                )
+            elif report["size_ratio"] < 1.5:
                 report["note"] = (
                     "the model is so small that quantization parameters and graph overhead "
                     "outweigh the saving on weights"
