@@ -39,7 +39,7 @@ class _Scope:
         return self.names[node.name]
 
     def states(self, name: str) -> list[str]:
-        base = self.names[name]
+        base = identifier(name)
         if self.graph.node(name).op == "lstm":
             return [f"{base}_state_h", f"{base}_state_c"]
         return [f"{base}_state"]
@@ -104,7 +104,10 @@ def _assign_names(scope: _Scope, normalized: list[Node]) -> dict[str, str]:
         chained = readers[node.name] == [i + 1] and not node.is_output and not keeps_state
         # a merge or attention names what it reads: `[x, skip]` would hide where x comes from
         chained = chained and len(set(graph.nodes[i + 1].inputs)) == 1
-        names[node.name] = "x" if chained else named(node.name)
+        if keeps_state and not readers[node.name] and not node.is_output:
+            names[node.name] = "_"  # only the final states are used
+        else:
+            names[node.name] = "x" if chained else named(node.name)
     scope.names = names
     return inputs
 

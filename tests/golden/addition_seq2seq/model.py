@@ -26,11 +26,7 @@ def build_model(preprocessing=None, target_scaling=None):
     x = layers.Embedding(input_dim=13, output_dim=32, name="question_embedding")(encoder_input)
 
     # model.layers[1]: lstm 128, returns its state -> (128,)
-    encoder, encoder_state_h, encoder_state_c = layers.LSTM(
-        128,
-        return_state=True,
-        name="encoder",
-    )(x)
+    _, encoder_state_h, encoder_state_c = layers.LSTM(128, return_state=True, name="encoder")(x)
 
     # model.layers[2]: embedding of 13 tokens, width 32 -> (4, 32)
     x = layers.Embedding(input_dim=13, output_dim=32, name="answer_embedding")(decoder_input)
