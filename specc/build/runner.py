@@ -47,7 +47,7 @@ def _up_to_date(
         return None
     if not all((out / name).is_file() for name in metrics.get("artifacts", [])):
         return None
-    if any(kind not in metrics.get("passes", {}) for kind in pass_kinds):
+    if "quantize" in pass_kinds and not metrics.get("quantization", {}).get("passed"):
         return None
     return metrics
 
@@ -119,7 +119,6 @@ def build(
         "epochs_run": trained["epochs_run"],
         "timings": {**progress.timings, "fit_s": round(trained["train_seconds"], 3)},
         "parity": parity,
-        "passes": {},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     artifacts = write_report(compiled, out, metrics, trained["history"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +37,9 @@ def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def train_generated(compiled: Compiled, out: Path, progress: Progress) -> dict[str, Any]:
     """Import `out/code/train.py` and run its `train()`; save the test and calibration splits."""
-    # TensorFlow's C++ start-up chatter would drown the progress lines; errors still show
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow C++ start-up chatter (CUDA probes, graph notes) would drown the progress lines;
+    # real failures still surface as Python exceptions
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     spec = compiled.spec
     progress.start("train", f"{spec.training.epochs} epochs max")
     try:
@@ -211,17 +211,13 @@ def run_passes(compiled: Compiled, out: Path, progress: Progress) -> bool:
             )
         except QuantizationError as exc:
             raise BuildError("passes", f"quantize: {exc}") from exc
+        # quantize_build recorded its comparison under `quantization` in metrics.json
         metrics_path = out / "metrics.json"
         metrics = json.loads(metrics_path.read_text())
-        metrics.setdefault("passes", {})["quantize"] = report
-        if "model.int8.onnx" not in metrics["artifacts"]:
-            metrics["artifacts"].append("model.int8.onnx")
-        with atomic_path(metrics_path) as tmp:
-            tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+        if report.get("file") and report["file"] not in metrics["artifacts"]:
+            metrics["artifacts"].append(report["file"])
+            with atomic_path(metrics_path) as tmp:
+                tmp.write_text(json.dumps(metrics, indent=2) + "\n")
         progress.done()
         ran = True
     return ran
-
-
-def format_traceback(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc))

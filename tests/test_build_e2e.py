@@ -1,0 +1,204 @@
+"""End to end: `specc build` on every example spec, the quality bars, artifacts, no-op rebuilds,
+repeatability, the standalone train.py, and a build killed midway.
+
+These train real models (minutes on 2 cores), so they are marked slow; each spec is built once
+per session and shared by the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from specc.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def builds(tmp_path_factory) -> dict[str, Path]:
+    """Build every example spec once; {spec name: build folder}."""
+    from specc.build import build
+
+    root = tmp_path_factory.mktemp("builds")
+    out = {}
+    for spec in SPECS:
+        result = build(spec, root / spec.stem)
+        out[spec.stem] = result.output_dir
+    return out
+
+
+def _metrics(folder: Path) -> dict:
+    return json.loads((folder / "metrics.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("name", "metric", "bar"),
+    [
+        ("digits_cnn", "accuracy", 0.97),
+        ("breast_cancer_mlp", "accuracy", 0.95),
+        ("diabetes_regression", "r2", 0.35),
+        ("addition_seq2seq", "sequence_accuracy", 0.5),
+        ("digits_transformer", "accuracy", 0.9),
+    ],
+)
+def test_example_reaches_its_bar(builds, name, metric, bar):
+    test = _metrics(builds[name])["metrics"]["test"]
+    assert test[metric] >= bar, f"{name}: test {metric} {test[metric]:.4f} < {bar}"
+
+
+def test_seq2seq_reports_both_accuracies(builds):
+    test = _metrics(builds["addition_seq2seq"])["metrics"]["test"]
+    # chance for a 4-token answer over 13 tokens is 13**-4; greedy decoding is the honest number
+    assert {"token_accuracy", "sequence_accuracy"} <= set(test)
+    assert test["sequence_accuracy"] > 1000 * 13.0**-4
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_build_folder_is_complete(builds, spec):
+    import onnx
+
+    folder = builds[spec.stem]
+    metrics = _metrics(folder)
+    for name in metrics["artifacts"]:
+        assert (folder / name).is_file(), name
+    assert not [p.name for p in folder.iterdir() if ".partial" in p.name or p.name.startswith(".")]
+    model = onnx.load(folder / "model.onnx")
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["specc.spec_name"] == spec.stem
+    assert meta["specc.spec_hash"] == metrics["spec_hash"]
+    spec_data = yaml.safe_load(spec.read_text())
+    assert [i.name for i in model.graph.input] == [i["name"] for i in spec_data["model"]["inputs"]]
+    assert json.loads(meta["specc.output_names"]) == [o.name for o in model.graph.output]
+    for tensor in list(model.graph.input) + list(model.graph.output):
+        assert tensor.type.tensor_type.shape.dim[0].dim_param, "batch axis must be dynamic"
+    parity = metrics["parity"]
+    assert parity["passed"] and parity["max_abs_diff"] <= parity["atol"]
+    if metrics["task"] != "regression":
+        assert parity["atol"] == 1e-4  # probabilities: the bound is absolute
+    lock = yaml.safe_load((folder / "spec.lock.yaml").read_text())
+    assert lock["training"]["optimizer"]["learning_rate"] > 0  # defaults written out
+    report = (folder / "report.md").read_text()
+    assert "passed" in report and "curves.png" in report
+
+
+def test_unchanged_spec_is_a_no_op_and_force_rebuilds(builds):
+    folder = builds["breast_cancer_mlp"]
+    before = (folder / "metrics.json").stat().st_mtime_ns
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["build", str(ROOT / "specs/breast_cancer_mlp.yaml"), "-o", str(folder)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+    assert (folder / "metrics.json").stat().st_mtime_ns == before
+
+
+def test_builds_are_repeatable(builds, tmp_path):
+    """Two builds of one spec on this CPU give the same test metrics."""
+    from specc.build import build
+
+    again = build(ROOT / "specs/breast_cancer_mlp.yaml", tmp_path / "again", force=True)
+    first = _metrics(builds["breast_cancer_mlp"])["metrics"]["test"]
+    assert again.metrics["metrics"]["test"] == first
+
+
+def test_generated_train_py_runs_standalone(builds, tmp_path):
+    """`python train.py` alone reproduces the build's test accuracy."""
+    folder = builds["breast_cancer_mlp"]
+    code = tmp_path / "code"
+    code.mkdir()
+    for name in ("model.py", "data.py", "train.py"):
+        (code / name).write_text((folder / "code" / name).read_text())
+    env = {**os.environ, "PYTHONPATH": ""}
+    done = subprocess.run(
+        [sys.executable, str(code / "train.py"), "--quiet", "--output-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    test_line = next(line for line in done.stdout.splitlines() if line.startswith("test:"))
+    accuracy = float(test_line.split("accuracy")[1].split(",")[0])
+    expected = _metrics(folder)["metrics"]["test"]["accuracy"]
+    assert accuracy == pytest.approx(expected, abs=5e-5)
+    assert (tmp_path / "model.keras").is_file() and (tmp_path / "history.csv").is_file()
+
+
+def test_onnx_model_takes_raw_inputs(builds):
+    """Preprocessing lives inside the model: raw test inputs give the build's test accuracy."""
+    import onnxruntime as ort
+
+    folder = builds["digits_cnn"]
+    data = np.load(folder / "test_data.npz")
+    session = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+    (probabilities,) = session.run(None, {"pixels": data["pixels"]})
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == data["y"]))
+    assert data["pixels"].max() > 1.0  # raw 0..16 pixel values, not standardized
+    assert accuracy == pytest.approx(_metrics(folder)["metrics"]["test"]["accuracy"], abs=1e-6)
+
+
+def _complete_or_absent(folder: Path) -> list[str]:
+    """Names of files under their final name that are not complete."""
+    import onnx
+
+    broken = []
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        try:
+            if path.suffix == ".keras":
+                with zipfile.ZipFile(path) as archive:
+                    assert archive.testzip() is None
+            elif path.suffix == ".onnx":
+                onnx.checker.check_model(onnx.load(path), full_check=True)
+            elif path.suffix == ".npz":
+                dict(np.load(path))
+            elif path.suffix in (".yaml", ".json"):
+                yaml.safe_load(path.read_text())
+            elif path.suffix == ".py":
+                compile(path.read_text(), str(path), "exec")
+        except Exception:  # noqa: BLE001 - any failure means a torn file
+            broken.append(path.name)
+    return broken
+
+
+@pytest.mark.parametrize("delay", [3.0, 12.0])
+def test_killed_build_leaves_no_torn_artifact(tmp_path, delay):
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "specc.cli",
+            "build",
+            str(ROOT / "specs/breast_cancer_mlp.yaml"),
+            "-o",
+            str(out),
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    if not out.exists():
+        return
+    assert _complete_or_absent(out) == []
