@@ -92,21 +92,15 @@ def schema(output: Path | None) -> None:
         click.echo(f"wrote {output}")
 
 
-def _register_optional_commands() -> None:
+def _register_commands() -> None:
     """Commands that live in their own modules (each imports heavy libraries lazily)."""
-    import importlib
+    from specc.commands import build, runtime
 
-    for module in ("specc.commands.build", "specc.commands.runtime"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(cli)
+    build.register(cli)
+    runtime.register(cli)
 
 
-_register_optional_commands()
+_register_commands()
 
 
 def main() -> None:
