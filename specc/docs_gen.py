@@ -28,6 +28,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from specc.spec.translate import bound_parts
+
 __all__ = ["render_all", "render_cli", "render_reference", "render_schema", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,14 +113,7 @@ def _tagged_union(tp: Any) -> list[type[BaseModel]] | None:
 
 
 def _bounds(meta: list[Any]) -> str:
-    parts = []
-    for attr, symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
-        for item in meta:
-            value = getattr(item, attr, None)
-            if value is not None:
-                parts.append(f"{symbol} {value}")
-                break
-    return ", ".join(parts)
+    return ", ".join(bound_parts(meta))
 
 
 def _lengths(meta: list[Any], unit: str) -> str:

@@ -104,9 +104,9 @@ def test_seq2seq_by_hand():
     assert encoder.params == 4 * (32 * 128 + 128 * 128 + 128)
     assert decoder.inputs == ["answer_embedding"]
     assert decoder.attrs == {"initial_state": "encoder"}
-    assert decoder.output.shape == (4, 128) and decoder.states == []
+    assert decoder.output.shape == (3, 128) and decoder.states == []
     assert graph.node("question_embedding").params == 13 * 32
-    assert graph.node("next_token").output.shape == (4, 13)
+    assert graph.node("next_token").output.shape == (3, 13)
     assert graph.node("encoder_input").output.dtype == "int32"
     assert graph.node("encoder_input").attrs == {"source": "encoder_input"}
     assert "(state from encoder)" in render(graph)

@@ -289,41 +289,32 @@ class MultiHeadAttention(LayerBase):
     """Mask future positions."""
 
 
-class TransformerEncoder(LayerBase):
-    """A transformer encoder block: self-attention and a feed-forward net, each residual + norm."""
-
-    type: Literal["transformer_encoder"]
+class _TransformerBlock(LayerBase):
     num_heads: PositiveInt
     """Number of attention heads; the model width must divide by it."""
     ff_dim: PositiveInt
     """Hidden width of the feed-forward net."""
     dropout: Rate = 0.1
-    """Dropout after attention and feed-forward."""
+    """Dropout after each sub-block (attention, feed-forward)."""
     activation: Activation = "gelu"
-    """Feed-forward activation."""
+    """Feed-forward activation (`gelu` is exact GELU)."""
     norm_first: bool = True
     """Pre-norm (stable, default) or post-norm (the original paper)."""
     epsilon: Annotated[float, Field(gt=0.0)] = 1e-6
     """Layer-norm epsilon."""
 
 
-class TransformerDecoder(LayerBase):
+class TransformerEncoder(_TransformerBlock):
+    """A transformer encoder block: self-attention and a feed-forward net, each residual + norm."""
+
+    type: Literal["transformer_encoder"]
+
+
+class TransformerDecoder(_TransformerBlock):
     """A transformer decoder block: causal self-attention, cross-attention over the encoder
     output (`inputs: [target, encoder_output]`) and a feed-forward net."""
 
     type: Literal["transformer_decoder"]
-    num_heads: PositiveInt
-    """Number of attention heads."""
-    ff_dim: PositiveInt
-    """Hidden width of the feed-forward net."""
-    dropout: Rate = 0.1
-    """Dropout after each sub-block."""
-    activation: Activation = "gelu"
-    """Feed-forward activation."""
-    norm_first: bool = True
-    """Pre-norm or post-norm."""
-    epsilon: Annotated[float, Field(gt=0.0)] = 1e-6
-    """Layer-norm epsilon."""
 
 
 class Add(LayerBase):

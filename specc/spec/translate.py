@@ -126,8 +126,8 @@ def _type_at(root: type[BaseModel], loc: tuple[Any, ...]) -> Any:
     return _walk(root, loc)[0]
 
 
-def _bounds(meta: list[Any]) -> str:
-    """`>= 0.0 and < 1.0` from the constraints of a field."""
+def bound_parts(meta: list[Any]) -> list[str]:
+    """[">= 0.0", "< 1.0"] from the constraints (annotated-types metadata) of a field."""
     parts = []
     for attr, symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
         for item in meta:
@@ -135,7 +135,12 @@ def _bounds(meta: list[Any]) -> str:
             if value is not None:
                 parts.append(f"{symbol} {value}")
                 break
-    return " and ".join(parts)
+    return parts
+
+
+def _bounds(meta: list[Any]) -> str:
+    """`>= 0.0 and < 1.0` from the constraints of a field."""
+    return " and ".join(bound_parts(meta))
 
 
 def _union_tags(tp: Any) -> list[str]:
