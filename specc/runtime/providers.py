@@ -36,9 +36,10 @@ CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 
 GPU_INSTALL_HINT = (
-    "install the GPU build of onnxruntime: `pip uninstall -y onnxruntime && "
-    "pip install 'specc[gpu]'` (the `onnxruntime-gpu` package; it needs an NVIDIA driver and "
-    "CUDA 12 / cuDNN 9 libraries, e.g. `pip install 'onnxruntime-gpu[cuda,cudnn]'`)"
+    "install the GPU build of onnxruntime: `pip install 'specc[gpu]' && pip uninstall -y "
+    "onnxruntime && pip install --force-reinstall --no-deps onnxruntime-gpu` (both packages "
+    "provide the `onnxruntime` module, so the CPU one must go; onnxruntime-gpu needs an NVIDIA "
+    "driver and CUDA 12 / cuDNN 9 libraries, e.g. `pip install 'onnxruntime-gpu[cuda,cudnn]'`)"
 )
 
 
