@@ -132,6 +132,7 @@ def write_report(
         "model.onnx": "onnx",
         "history.csv": "history",
         "curves.png": "curves",
+        "build.log": "report",
     }
     artifacts += [name for name, key in optional.items() if key in keep and (out / name).exists()]
     artifacts += [f"code/{name}" for name in ("model.py", "data.py", "train.py")]

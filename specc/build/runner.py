@@ -18,6 +18,7 @@ from specc.pipeline import Compiled, compile_spec
 from specc.spec import lock_text
 
 from .errors import BuildError
+from .nativelog import native_stderr_to
 from .progress import Progress
 
 __all__ = ["BuildError", "BuildResult", "build", "default_output_dir"]
@@ -93,14 +94,16 @@ def build(
     out.mkdir(parents=True, exist_ok=True)
     # an older metrics.json would claim the half-rebuilt folder is complete
     (out / "metrics.json").unlink(missing_ok=True)
+    (out / "build.log").unlink(missing_ok=True)
     write_text(out / "spec.lock.yaml", lock_text(spec))
     code.write(out / "code")
     progress.done(f"-> {out / 'code'}")
 
     from .stages import export_and_verify, run_passes, train_generated, write_report
 
-    trained = train_generated(compiled, out, progress)
-    parity = export_and_verify(compiled, out, trained, progress)
+    with native_stderr_to(out / "build.log", progress):
+        trained = train_generated(compiled, out, progress)
+        parity = export_and_verify(compiled, out, trained, progress)
 
     progress.start("report")
     metrics = {
@@ -127,6 +130,8 @@ def build(
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=2, sort_keys=False) + "\n")
     # passes after export (quantize) read and extend metrics.json and report.md in place
-    if run_passes(compiled, out, progress):
+    with native_stderr_to(out / "build.log", progress):
+        passes_ran = run_passes(compiled, out, progress)
+    if passes_ran:
         metrics = json.loads((out / "metrics.json").read_text())
     return BuildResult(out, metrics, up_to_date=False)

@@ -163,6 +163,7 @@ def _fit(spec: Spec, augment: bool, has_validation: bool, one_hot: bool) -> list
     kwargs: list[tuple[str, Raw]] = []
     if augment:
         args.append(Raw(f"training_batches(x_train, {y_train}, ds.preprocessing, {batch})"))
+        kwargs.append(("shuffle", Raw("False")))  # the input pipeline shuffles
     else:
         args += [Raw("x_train"), Raw(y_train)]
         kwargs.append(("batch_size", Raw(batch)))

@@ -133,6 +133,7 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     start = time.perf_counter()
     history = model.fit(
         training_batches(x_train, y_train, ds.preprocessing, BATCH_SIZE),
+        shuffle=False,
         epochs=EPOCHS,
         validation_data=ds.validation,
         callbacks=fit_callbacks,

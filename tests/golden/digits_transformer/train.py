@@ -1,7 +1,7 @@
 """Train the digits_transformer model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (data.py), builds the network (model.py) and trains it with the recipe of
-digits_transformer.yaml (spec hash d664f7bdb13337b9). Reports loss, accuracy on the train,
+digits_transformer.yaml (spec hash 90526ef921ec584e). Reports loss, accuracy on the train,
 validation and test splits; with an output folder it saves model.keras and history.csv there
 (default: the folder that holds this code/ folder).
 
