@@ -202,3 +202,27 @@ def test_killed_build_leaves_no_torn_artifact(tmp_path, delay):
     if not out.exists():
         return
     assert _complete_or_absent(out) == []
+
+
+@pytest.mark.parametrize("name", ["digits_cnn", "breast_cancer_mlp"])
+def test_quantize_pass_meets_its_bounds(builds, name):
+    """The specs' `quantize` pass: int8 at least 3x smaller, test accuracy within 1 point."""
+    import onnxruntime as ort
+
+    folder = builds[name]
+    metrics = _metrics(folder)
+    report = metrics["quantization"]
+    assert report["passed"] and report["mode"] == "dynamic"
+    assert report["size_ratio"] >= 3.0
+    assert report["drop"] <= 0.01
+    assert "model.int8.onnx" in metrics["artifacts"]
+    assert (folder / "model.onnx").stat().st_size >= 3 * (folder / "model.int8.onnx").stat().st_size
+    assert {"batch_1", "batch_1024"} <= set(report["latency_ms"])
+    assert "specc:quantize:start" in (folder / "report.md").read_text()
+    session = ort.InferenceSession(
+        str(folder / "model.int8.onnx"), providers=["CPUExecutionProvider"]
+    )
+    data = np.load(folder / "test_data.npz")
+    feed = {i.name: data[i.name] for i in session.get_inputs()}
+    (out,) = session.run(None, feed)
+    assert out.shape[0] == len(data["y"])
