@@ -76,7 +76,9 @@ def main() -> None:
     print(f"  hand-written Keras : {medians['handwritten']:.2f} s")
     print(f"  ratio              : {ratio:.3f} (generated / hand-written; <= 1.05 is the bar)")
     if args.json:
-        args.json.write_text(json.dumps({"runs": runs, "median": medians, "ratio": ratio}, indent=2))
+        args.json.write_text(
+            json.dumps({"runs": runs, "median": medians, "ratio": ratio}, indent=2)
+        )
 
 
 if __name__ == "__main__":

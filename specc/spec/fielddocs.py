@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
-import textwrap
+import sys
 
 from pydantic import BaseModel
 
@@ -18,23 +18,33 @@ __all__ = ["field_docs", "model_doc"]
 
 
 @functools.cache
-def _class_field_docs(cls: type) -> dict[str, str]:
+def _module_field_docs(module_name: str) -> dict[str, dict[str, str]]:
+    """{class name: {field: docstring}} for every class of a module, parsing its source once."""
+    module = sys.modules.get(module_name)
     try:
-        source = textwrap.dedent(inspect.getsource(cls))
+        source = inspect.getsource(module) if module is not None else ""
     except (OSError, TypeError):
         return {}
-    body = ast.parse(source).body[0].body  # type: ignore[attr-defined]
-    docs: dict[str, str] = {}
-    for stmt, following in zip(body, body[1:], strict=False):
-        if (
-            isinstance(stmt, ast.AnnAssign)
-            and isinstance(stmt.target, ast.Name)
-            and isinstance(following, ast.Expr)
-            and isinstance(following.value, ast.Constant)
-            and isinstance(following.value.value, str)
-        ):
-            docs[stmt.target.id] = inspect.cleandoc(following.value.value)
-    return docs
+    found: dict[str, dict[str, str]] = {}
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        docs: dict[str, str] = {}
+        for stmt, following in zip(node.body, node.body[1:], strict=False):
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
+                docs[stmt.target.id] = inspect.cleandoc(following.value.value)
+        found[node.name] = docs
+    return found
+
+
+def _class_field_docs(cls: type) -> dict[str, str]:
+    return _module_field_docs(cls.__module__).get(cls.__qualname__, {})
 
 
 def field_docs(model: type[BaseModel]) -> dict[str, str]:
