@@ -354,16 +354,18 @@ def test_seq2seq_vocabulary_matches_the_dataset_table() -> None:
 
 
 def test_addition_examples_are_correct_sums(tmp_path: Path) -> None:
-    module = generate(load_spec(ROOT / "specs" / "addition_seq2seq.yaml"), tmp_path)
+    loaded = load_spec(ROOT / "specs" / "addition_seq2seq.yaml")
+    n, digits = loaded.spec.data.samples, loaded.spec.data.digits
+    module = generate(loaded, tmp_path)
     assert len(module.VOCAB) == 13 and module.VOCAB[module.PAD_TOKEN] == " "
     assert module.START_TOKEN == 12 and module.VOCAB[:10] == "0123456789"
     x, y = module.load_examples()
-    assert x["encoder_input"].shape == (20000, 7) and y.shape == (20000, 4)
+    assert x["encoder_input"].shape == (n, 2 * digits + 1) and y.shape == (n, digits + 1)
     for question, answer in zip(x["encoder_input"], y, strict=True):
         text = module.decode(question)
-        assert len(text) == 7 and text.rstrip() == text.strip() and "+" in text
+        assert len(text) == 2 * digits + 1 and text.rstrip() == text.strip() and "+" in text
         assert eval(text) == int(module.decode(answer))  # noqa: S307 - digits and "+" only
-        assert module.decode(answer) == module.decode(answer).strip().ljust(4)
+        assert module.decode(answer) == module.decode(answer).strip().ljust(digits + 1)
     assert_teacher_forcing(module, x, y)
     questions = [q.tobytes() for q in x["encoder_input"]]
     assert len(set(questions)) == len(questions)  # distinct: no question in two splits

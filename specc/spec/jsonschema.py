@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from . import base, layers, schema
+from . import base, layers, passes, schema, training
 from .fielddocs import field_docs
 from .schema import Spec
 
@@ -15,7 +15,7 @@ __all__ = ["spec_json_schema"]
 
 def _models() -> dict[str, type[BaseModel]]:
     found: dict[str, type[BaseModel]] = {}
-    for module in (base, layers, schema):
+    for module in (base, layers, schema, training, passes):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel:
                 found[value.__name__] = value

@@ -1,6 +1,6 @@
 """Data of the `addition_seq2seq` model: load every example, split, fit preprocessing statistics.
 
-Examples: 12,000 generated additions (`synthetic:addition`) of two numbers below 10**2 as token
+Examples: 10,000 generated additions (`synthetic:addition`) of two numbers below 10**2 as token
 ids: a question such as `12+45` in, its answer `57` out, both padded with spaces.
 
 Inputs are keyed by model input name and stay unscaled: the statistics fitted on the training
@@ -19,8 +19,8 @@ SEED = 5
 # model.inputs, in spec order
 INPUT_NAMES = ["encoder_input", "decoder_input"]
 
-# data: synthetic:addition, samples 12000, digits 2: "12+45" -> "57 "
-SAMPLES = 12000
+# data: synthetic:addition, samples 10000, digits 2: "12+45" -> "57 "
+SAMPLES = 10000
 DIGITS = 2
 QUESTION_LENGTH = 2 * DIGITS + 1
 ANSWER_LENGTH = DIGITS + 1
@@ -67,8 +67,8 @@ def encode(text: str, length: int) -> list[int]:
 def load_examples() -> Examples:
     """Every example: question and shifted answer tokens by model input name, and the answers."""
     rng = np.random.default_rng(SEED)
-    # pairs a * 10**DIGITS + b; SAMPLES exceeds the 10,000 distinct pairs, so pairs repeat
-    pairs = rng.choice(10 ** (2 * DIGITS), size=SAMPLES, replace=True)
+    # distinct pairs a * 10**DIGITS + b, so no question is in two splits
+    pairs = rng.choice(10 ** (2 * DIGITS), size=SAMPLES, replace=False)
     first, second = np.divmod(pairs, 10**DIGITS)
     operands = list(zip(first.tolist(), second.tolist(), strict=True))
     questions = np.array([encode(f"{a}+{b}", QUESTION_LENGTH) for a, b in operands])

@@ -1,0 +1,98 @@
+"""Compression passes (distill, prune, quantize) and ONNX export settings of a spec."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from .base import PositiveInt, SpecModel
+
+# --------------------------------------------------------------------------- passes and export
+
+
+class Distill(SpecModel):
+    """Knowledge distillation from a teacher into this model."""
+
+    teacher: str = Field(min_length=1)
+    """A teacher spec (`.yaml`, built first) or a trained `.keras` file, relative to this spec."""
+    temperature: Annotated[float, Field(gt=0.0)] = 4.0
+    """Softening temperature of both distributions."""
+    alpha: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
+    """Weight of the hard-label loss; 1 - alpha goes to the distillation loss."""
+
+
+class Prune(SpecModel):
+    """Magnitude pruning while training."""
+
+    target_sparsity: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    """Fraction of weights zeroed at the end."""
+    schedule: Literal["constant", "polynomial"] = "polynomial"
+    """Reach the target at once or ramp up (polynomial, over the pruning window)."""
+    structured: bool = False
+    """Remove whole units/filters instead of single weights."""
+    start_epoch: Annotated[int, Field(ge=0)] = 0
+    """Epoch at which pruning begins."""
+    end_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.7
+    """Fraction of training by which the target sparsity is reached."""
+
+
+class Quantize(SpecModel):
+    """Post-training int8 quantization of the ONNX model."""
+
+    mode: Literal["dynamic", "static"] = "dynamic"
+    """`dynamic` (weights int8, activations at run time) or `static` (calibrated)."""
+    calibration_samples: PositiveInt = 256
+    """Training examples used to calibrate `static` mode."""
+    max_accuracy_drop: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+    """Fail the pass when the int8 test metric falls more than this below float."""
+
+
+class PassEntry(SpecModel):
+    """One compression pass: a mapping with exactly one of `distill`, `prune`, `quantize`."""
+
+    distill: Distill | None = None
+    """Knowledge distillation."""
+    prune: Prune | None = None
+    """Magnitude pruning."""
+    quantize: Quantize | None = None
+    """int8 quantization."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PassEntry:
+        given = [k for k in ("distill", "prune", "quantize") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "expected exactly one of `distill`, `prune`, `quantize`, got "
+                + (", ".join(f"`{g}`" for g in given) or "none")
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("distill", "prune", "quantize") if getattr(self, k) is not None)
+
+
+class Parity(SpecModel):
+    """Tolerance of the ONNX Runtime vs Keras comparison on the test split."""
+
+    atol: Annotated[float, Field(gt=0.0)] = 1e-4
+    """Largest absolute difference allowed; for regression it is scaled by max(1, |y|max)."""
+
+
+class Export(SpecModel):
+    """ONNX export and the artifacts kept."""
+
+    opset: Annotated[int, Field(ge=13, le=21)] = 17
+    """ONNX opset version."""
+    parity: Parity = Parity()
+    """Verification tolerance."""
+    keep: list[Literal["keras", "onnx", "history", "report", "curves", "code"]] = [
+        "keras",
+        "onnx",
+        "history",
+        "report",
+        "curves",
+        "code",
+    ]
+    """Artifacts written to the build folder."""
