@@ -25,16 +25,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def _model(path: str | None, tmp: Path) -> Path:
-    if path:
-        return Path(path)
-    sys.path.insert(0, str(ROOT / "tests"))
-    from runtime_fixtures import build_digits_cnn
-
-    print("no --model: training a small digits CNN ...", file=sys.stderr)
-    return build_digits_cnn(tmp / "digits_cnn")
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _models import model_or_fixture  # noqa: E402
 
 
 def _time(fn, iters: int) -> np.ndarray:
@@ -60,7 +52,7 @@ def main() -> None:
     from specc.runtime.bench import make_feed
 
     with tempfile.TemporaryDirectory(prefix="specc-bench-") as tmp:
-        model_path = _model(args.model, Path(tmp))
+        model_path = model_or_fixture(args.model, Path(tmp))
         m = load(model_path, "cpu", intra_op_threads=args.threads)
         if len(m.inputs) != 1:
             sys.exit("this benchmark takes a single-input model")

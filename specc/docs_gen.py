@@ -29,6 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from specc.spec.translate import bound_parts
+from specc.spec.translate import unwrap_annotated as _unwrap
 
 __all__ = ["render_all", "render_cli", "render_reference", "render_schema", "main"]
 
@@ -68,17 +69,6 @@ def _yaml_inline(value: Any) -> str:
     elif text.endswith("..."):
         text = text[: -len("...")].strip()
     return text
-
-
-def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
-    """Strip `Annotated`, returning the bare type and its constraints."""
-    meta: list[Any] = []
-    while typing.get_origin(tp) is typing.Annotated:
-        args = typing.get_args(tp)
-        for extra in args[1:]:
-            meta.extend(extra.metadata if isinstance(extra, FieldInfo) else [extra])
-        tp = args[0]
-    return tp, meta
 
 
 def _union_args(tp: Any) -> tuple[Any, ...] | None:

@@ -96,13 +96,13 @@ def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, list[Any]]:
             meta = []
         else:
             return None, []
-    meta += _metadata(tp)
+    meta += unwrap_annotated(tp)[1]
     tp = _unwrap(tp)
     members = _union_members(tp)
     if members is not None:
         non_none = [m for m in typing.get_args(tp) if m is not type(None)]
         if len(non_none) == 1:
-            meta += _metadata(non_none[0])
+            meta += unwrap_annotated(non_none[0])[1]
         models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
         if len(models) == 1:
             return models[0], meta
@@ -111,14 +111,15 @@ def _walk(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, list[Any]]:
     return tp, meta
 
 
-def _metadata(tp: Any) -> list[Any]:
-    out: list[Any] = []
+def unwrap_annotated(tp: Any) -> tuple[Any, list[Any]]:
+    """Strip `Annotated`, returning the bare type and its constraints."""
+    meta: list[Any] = []
     while typing.get_origin(tp) is typing.Annotated:
         args = typing.get_args(tp)
         for extra in args[1:]:
-            out.extend(extra.metadata if isinstance(extra, FieldInfo) else [extra])
+            meta.extend(extra.metadata if isinstance(extra, FieldInfo) else [extra])
         tp = args[0]
-    return out
+    return tp, meta
 
 
 def _type_at(root: type[BaseModel], loc: tuple[Any, ...]) -> Any:
