@@ -375,18 +375,27 @@ def test_addition_examples_are_correct_sums(tmp_path: Path) -> None:
     assert dataset.preprocessing == {} and dataset.target_scaling is None
 
 
-def test_addition_with_more_samples_than_pairs(tmp_path: Path) -> None:
-    module = generate(seq2seq("addition", 300, "digits: 1", 3, 2), tmp_path)
+def test_addition_with_every_pair_uses_each_once(tmp_path: Path) -> None:
+    module = generate(seq2seq("addition", 100, "digits: 1", 3, 2), tmp_path)
     x, y = module.load_examples()
     assert x["question"].dtype == np.int32 and x["decoder_input"].dtype == np.int64
     for question, answer in zip(x["question"], y, strict=True):
         assert eval(module.decode(question)) == int(module.decode(answer))  # noqa: S307
-    assert 50 < len({q.tobytes() for q in x["question"]}) <= 100  # only 100 pairs exist
+    assert len({q.tobytes() for q in x["question"]}) == 100  # all 100 one-digit pairs, once
     assert_teacher_forcing(module, x, y)
 
 
+@pytest.mark.parametrize(("dataset", "size"), [("addition", "digits: 1"), ("reverse", "length: 2")])
+def test_more_samples_than_distinct_examples_is_refused(dataset: str, size: str) -> None:
+    with pytest.raises(SpecErrors) as caught:
+        seq2seq(dataset, 101, size, 3 if dataset == "addition" else 2, 2)
+    (error,) = caught.value.errors
+    assert error.path == ("data", "samples")
+    assert "only 100 distinct examples" in error.message and "got samples: 101" in error.message
+
+
 @pytest.mark.parametrize(
-    ("samples", "length"), [(2000, 8), (500, 2), (300, 30)], ids=["distinct", "repeats", "long"]
+    ("samples", "length"), [(2000, 8), (100, 2), (300, 30)], ids=["distinct", "all", "long"]
 )
 def test_reverse_examples_are_reversed(samples: int, length: int, tmp_path: Path) -> None:
     module = generate(seq2seq("reverse", samples, f"length: {length}", length, length), tmp_path)
@@ -397,8 +406,7 @@ def test_reverse_examples_are_reversed(samples: int, length: int, tmp_path: Path
         assert text.isdigit() and module.decode(answer) == text[::-1]
     assert_teacher_forcing(module, x, y)
     assert len(module.load_data().test[1]) == round(0.15 * samples)
-    if samples <= 10**length:
-        assert len({q.tobytes() for q in x["question"]}) == samples
+    assert len({q.tobytes() for q in x["question"]}) == samples
 
 
 # --------------------------------------------------------------------------- CSV
