@@ -128,7 +128,8 @@ class BuiltinData(_DataBase):
     ]
     """Which dataset."""
     samples: PositiveInt = 10000
-    """Number of generated examples (synthetic datasets only)."""
+    """Number of generated examples (synthetic datasets only), at most the number of distinct
+    examples: `10**(2 * digits)` additions, `10**length` reverse strings."""
     digits: Annotated[int, Field(ge=1, le=6)] = 3
     """Largest operand width for `synthetic:addition`."""
     length: Annotated[int, Field(ge=2, le=64)] = 8
