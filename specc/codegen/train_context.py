@@ -155,14 +155,16 @@ def _callbacks(spec: Spec) -> list[str]:
     return lines + [f"{INDENT}]"]
 
 
-def _fit(spec: Spec, augment: bool, has_validation: bool, one_hot: bool) -> list[str]:
+def _fit(spec: Spec, augment: bool, noise: bool, has_validation: bool, one_hot: bool) -> list[str]:
     training = spec.training
     batch = "BATCH_SIZE" if training.batch_size != "full" else "len(y_train)"
     y_train = "one_hot(y_train)" if one_hot else "y_train"
     args: list[Raw] = []
     kwargs: list[tuple[str, Raw]] = []
     if augment:
-        args.append(Raw(f"training_batches(x_train, {y_train}, ds.preprocessing, {batch})"))
+        # the noise is in scaled units: the pipeline reads the statistics to convert it
+        stats = "ds.preprocessing, " if noise else ""
+        args.append(Raw(f"training_batches(x_train, {y_train}, {stats}{batch})"))
         kwargs.append(("shuffle", Raw("False")))  # the input pipeline shuffles
     else:
         args += [Raw("x_train"), Raw(y_train)]
@@ -199,6 +201,7 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
         for n in graph.inputs
         if active and len(n.output.shape) == 3 and n.output.dtype.startswith("float")
     ]
+    noise = bool(image_inputs) and aug.noise > 0
     has_validation = spec.data.split.validation > 0
     loss = resolve_loss(spec)
     one_hot = loss == "categorical_crossentropy"
@@ -222,9 +225,7 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
             "the train, validation and test splits; with an output folder it saves model.keras "
             "and history.csv there (default: the folder that holds this code/ folder)."
         ),
-        "numpy": task in ("regression", "seq2seq")
-        or training.class_weight == "balanced"
-        or (bool(image_inputs) and aug.noise > 0),
+        "numpy": task in ("regression", "seq2seq") or training.class_weight == "balanced" or noise,
         "task": task,
         "constants": _constants(spec, image_inputs),
         "optimizer_doc": f"training.optimizer ({training.optimizer.type})"
@@ -232,7 +233,7 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
         "optimizer_lines": _optimizer(spec),
         "compile_lines": _compile(spec),
         "callback_lines": _callbacks(spec),
-        "fit_lines": _fit(spec, bool(image_inputs), has_validation, one_hot),
+        "fit_lines": _fit(spec, bool(image_inputs), noise, has_validation, one_hot),
         "schedule": training.schedule.type,
         "class_weight": training.class_weight
         if training.class_weight in ("none", "balanced")
@@ -242,7 +243,7 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
         "augment": bool(image_inputs),
         "flip": bool(image_inputs) and aug.flip != "none",
         "shift": bool(image_inputs) and aug.shift > 0,
-        "noise": bool(image_inputs) and aug.noise > 0,
+        "noise": noise,
         "shuffle": training.shuffle,
         "one_hot": one_hot,
         "import_start_token": task == "seq2seq" and synthetic,

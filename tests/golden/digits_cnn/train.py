@@ -55,7 +55,7 @@ def make_optimizer():
     return keras.optimizers.Adam(learning_rate=LEARNING_RATE)
 
 
-def training_batches(x_train, y_train, preprocessing, batch_size):
+def training_batches(x_train, y_train, batch_size):
     """The training split as batches of randomly augmented images, reshuffled every epoch.
     Augmentation runs in this input pipeline, so the trained model holds no augmentation layers."""
     augmentation = keras.Sequential(
@@ -133,7 +133,7 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
 
     start = time.perf_counter()
     history = model.fit(
-        training_batches(x_train, y_train, ds.preprocessing, BATCH_SIZE),
+        training_batches(x_train, y_train, BATCH_SIZE),
         shuffle=False,
         epochs=EPOCHS,
         validation_data=ds.validation,
