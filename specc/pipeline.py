@@ -25,9 +25,43 @@ def compile_spec(path: str | Path) -> Compiled:
     """Validate the spec at `path` and lower it; raise `SpecErrors` (located) on any problem."""
     from specc.ir import lower
 
-    loaded = load_spec(path)
+    try:
+        loaded = load_spec(path)
+    except SpecErrors as errors:
+        if errors.spec is None:  # the schema itself failed: nothing to lower
+            raise
+        # report shape problems in the same run as the cross-field ones, but not a second
+        # message for a place (or a part of it) that already has one
+        reported = [e.path for e in errors.errors]
+        shapes = [
+            e
+            for e in _shape_errors(errors.spec)
+            if not any(_nested(e.path, path) for path in reported)
+        ]
+        raise SpecErrors([*errors.errors, *shapes]) from None
     try:
         graph = lower(loaded.spec)
     except SpecErrors as errors:
         raise SpecErrors(loaded.locate(e) for e in errors.errors) from None
     return Compiled(loaded, graph)
+
+
+def _shape_errors(loaded: LoadedSpec) -> list:
+    """Shape-inference errors of a spec that broke cross-field rules, best effort: lowering
+    assumes those rules hold (a layer reading an input that does not exist, say), so where it
+    cannot proceed the cross-field errors already say what to fix."""
+    from specc.ir import lower
+
+    try:
+        lower(loaded.spec)
+    except SpecErrors as errors:
+        return [loaded.locate(e) for e in errors.errors]
+    except Exception:  # noqa: BLE001 - a consequence of an error already reported
+        return []
+    return []
+
+
+def _nested(a: tuple, b: tuple) -> bool:
+    """Whether one of two spec paths lies inside the other (or they are equal)."""
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]

@@ -44,9 +44,14 @@ class SpecError:
 
 
 class SpecErrors(Exception):
-    """Every problem found in one spec, raised together."""
+    """Every problem found in one spec, raised together.
 
-    def __init__(self, errors: Iterable[SpecError]):
+    `spec` is the spec itself when it passed the schema and broke only cross-field rules, so
+    that later stages (shape inference) can still report their own problems in the same run.
+    """
+
+    def __init__(self, errors: Iterable[SpecError], *, spec: Any = None):
+        self.spec = spec
         unique: dict[str, SpecError] = {}
         for error in errors:
             unique.setdefault(error.format(), error)

@@ -100,5 +100,5 @@ def _validate(data: Any, source: SourceMap, path: Path, text: str) -> LoadedSpec
 
     problems = [loaded.locate(e) for e in run_checks(spec, loaded.base_dir)]
     if problems:
-        raise SpecErrors(problems)
+        raise SpecErrors(problems, spec=loaded)
     return loaded
