@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specc.ir import Graph
-from specc.spec import LoadedSpec, SpecErrors, load_spec
+from specc.spec import LoadedSpec, SpecError, SpecErrors, load_spec
 
 __all__ = ["Compiled", "compile_spec"]
 
@@ -46,7 +46,7 @@ def compile_spec(path: str | Path) -> Compiled:
     return Compiled(loaded, graph)
 
 
-def _shape_errors(loaded: LoadedSpec) -> list:
+def _shape_errors(loaded: LoadedSpec) -> list[SpecError]:
     """Shape-inference errors of a spec that broke cross-field rules, best effort: lowering
     assumes those rules hold (a layer reading an input that does not exist, say), so where it
     cannot proceed the cross-field errors already say what to fix."""
@@ -56,7 +56,7 @@ def _shape_errors(loaded: LoadedSpec) -> list:
         lower(loaded.spec)
     except SpecErrors as errors:
         return [loaded.locate(e) for e in errors.errors]
-    except Exception:  # noqa: BLE001 - a consequence of an error already reported
+    except Exception:  # a consequence of an error already reported
         return []
     return []
 
