@@ -23,42 +23,36 @@ class Compiled:
 
 def compile_spec(path: str | Path) -> Compiled:
     """Validate the spec at `path` and lower it; raise `SpecErrors` (located) on any problem."""
-    from specc.ir import lower
-
     try:
         loaded = load_spec(path)
     except SpecErrors as errors:
         if errors.spec is None:  # the schema itself failed: nothing to lower
             raise
         # report shape problems in the same run as the cross-field ones, but not a second
-        # message for a place (or a part of it) that already has one
+        # message for a place (or a part of it) that already has one. Lowering assumes those
+        # rules hold (a layer reading an input that does not exist, say); where it cannot
+        # proceed, the cross-field errors already say what to fix.
+        try:
+            shapes = _lower(errors.spec)[1]
+        except Exception:  # a consequence of an error already reported
+            shapes = []
         reported = [e.path for e in errors.errors]
-        shapes = [
-            e
-            for e in _shape_errors(errors.spec)
-            if not any(_nested(e.path, path) for path in reported)
-        ]
+        shapes = [e for e in shapes if not any(_nested(e.path, p) for p in reported)]
         raise SpecErrors([*errors.errors, *shapes]) from None
-    try:
-        graph = lower(loaded.spec)
-    except SpecErrors as errors:
-        raise SpecErrors(loaded.locate(e) for e in errors.errors) from None
+    graph, problems = _lower(loaded)
+    if problems:
+        raise SpecErrors(problems)
     return Compiled(loaded, graph)
 
 
-def _shape_errors(loaded: LoadedSpec) -> list[SpecError]:
-    """Shape-inference errors of a spec that broke cross-field rules, best effort: lowering
-    assumes those rules hold (a layer reading an input that does not exist, say), so where it
-    cannot proceed the cross-field errors already say what to fix."""
+def _lower(loaded: LoadedSpec) -> tuple[Graph | None, list[SpecError]]:
+    """The graph of `loaded`, or None and the shape errors, located in the spec file."""
     from specc.ir import lower
 
     try:
-        lower(loaded.spec)
+        return lower(loaded.spec), []
     except SpecErrors as errors:
-        return [loaded.locate(e) for e in errors.errors]
-    except Exception:  # a consequence of an error already reported
-        return []
-    return []
+        return None, [loaded.locate(e) for e in errors.errors]
 
 
 def _nested(a: tuple, b: tuple) -> bool:

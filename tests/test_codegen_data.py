@@ -385,10 +385,14 @@ def test_addition_with_every_pair_uses_each_once(tmp_path: Path) -> None:
     assert_teacher_forcing(module, x, y)
 
 
-@pytest.mark.parametrize(("dataset", "size"), [("addition", "digits: 1"), ("reverse", "length: 2")])
-def test_more_samples_than_distinct_examples_is_refused(dataset: str, size: str) -> None:
+@pytest.mark.parametrize(
+    ("dataset", "size", "question"), [("addition", "digits: 1", 3), ("reverse", "length: 2", 2)]
+)
+def test_more_samples_than_distinct_examples_is_refused(
+    dataset: str, size: str, question: int
+) -> None:
     with pytest.raises(SpecErrors) as caught:
-        seq2seq(dataset, 101, size, 3 if dataset == "addition" else 2, 2)
+        seq2seq(dataset, 101, size, question, 2)
     (error,) = caught.value.errors
     assert error.path == ("data", "samples")
     assert "only 100 distinct examples" in error.message and "got samples: 101" in error.message
