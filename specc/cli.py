@@ -13,28 +13,9 @@ from pathlib import Path
 import click
 
 from specc import __version__
+from specc.commands import build, runtime
+from specc.commands.common import EXIT_INVALID, compile_or_exit, report_spec_errors
 from specc.spec import SpecErrors
-
-EXIT_INVALID = 2
-
-
-def report_spec_errors(errors: SpecErrors, *, err: bool = True) -> None:
-    """Print every spec error, one per line, `FILE:LINE:COL: path: message (hint)`."""
-    for error in errors.errors:
-        click.echo(error.format(), err=err)
-    n = len(errors.errors)
-    click.echo(f"{n} error{'s' if n != 1 else ''}", err=err)
-
-
-def compile_or_exit(path: Path):
-    """Load, validate and lower one spec; on errors print them and exit with code 2."""
-    from specc.pipeline import compile_spec
-
-    try:
-        return compile_spec(path)
-    except SpecErrors as errors:
-        report_spec_errors(errors)
-        sys.exit(EXIT_INVALID)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -92,15 +73,8 @@ def schema(output: Path | None) -> None:
         click.echo(f"wrote {output}")
 
 
-def _register_commands() -> None:
-    """Commands that live in their own modules (each imports heavy libraries lazily)."""
-    from specc.commands import build, runtime
-
-    build.register(cli)
-    runtime.register(cli)
-
-
-_register_commands()
+build.register(cli)
+runtime.register(cli)
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="session")
 def builds(tmp_path_factory) -> dict[str, Path]:
     """Build every example spec once; {spec name: build folder}."""
-    from specc.build import build
+    from specc.builder import build
 
     root = tmp_path_factory.mktemp("builds")
     out = {}
@@ -110,7 +110,7 @@ def test_unchanged_spec_is_a_no_op_and_force_rebuilds(builds):
 
 def test_builds_are_repeatable(builds, tmp_path):
     """Two builds of one spec on this CPU give the same test metrics."""
-    from specc.build import build
+    from specc.builder import build
 
     again = build(ROOT / "specs/breast_cancer_mlp.yaml", tmp_path / "again", force=True)
     first = _metrics(builds["breast_cancer_mlp"])["metrics"]["test"]

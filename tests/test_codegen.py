@@ -2,7 +2,7 @@
 generation time, and built models that match the IR (parameter counts, output shapes).
 
 Golden files live in tests/golden/<spec name>/; after an intended change to the generated code,
-regenerate them with `python -m specc.codegen.golden` and review the diff.
+regenerate them with `python -m tools.golden` and review the diff.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from codegen_cases import (
 )
 
 from specc.codegen import FILES, GeneratedCode, generate
-from specc.codegen.golden import GOLDEN_DIR, example_specs, golden_code
 from specc.codegen.train_context import resolve_loss, resolve_metrics
 from specc.ir.lower import lower
 from specc.spec import load_spec
 from specc.spec.layers import LAYER_TYPES
+from tools.golden import GOLDEN_DIR, example_specs, golden_code
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = example_specs()
@@ -71,7 +71,7 @@ def test_every_example_spec_has_golden_files() -> None:
     assert SPECS, "no example specs found in specs/"
     folders = {p.name for p in GOLDEN_DIR.iterdir() if p.is_dir()}
     names = {load_spec(p).spec.name for p in SPECS}
-    assert folders == names, "run `python -m specc.codegen.golden` to regenerate tests/golden/"
+    assert folders == names, "run `python -m tools.golden` to regenerate tests/golden/"
 
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
@@ -80,10 +80,10 @@ def test_generated_code_matches_golden(path: Path) -> None:
     assert sorted(code.files) == sorted(FILES)
     for name, text in code.files.items():
         golden = GOLDEN_DIR / loaded.spec.name / name
-        assert golden.is_file(), f"missing {golden}: run `python -m specc.codegen.golden`"
+        assert golden.is_file(), f"missing {golden}: run `python -m tools.golden`"
         assert text == golden.read_text(encoding="utf-8"), (
             f"generated {name} of {path.name} differs from {golden}; if the change is intended, "
-            "run `python -m specc.codegen.golden` and review the diff"
+            "run `python -m tools.golden` and review the diff"
         )
 
 

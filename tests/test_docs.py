@@ -10,12 +10,12 @@ from pathlib import Path
 import click
 import pytest
 
-from specc import docs_gen
 from specc.cli import cli
 from specc.spec.jsonschema import spec_json_schema
+from tools import docs_gen
 
 ROOT = Path(__file__).resolve().parent.parent
-REGENERATE = "run `python -m specc.docs_gen` and commit the result"
+REGENERATE = "run `python -m tools.docs_gen` and commit the result"
 
 
 def _sections(markdown: str) -> dict[str, str]:
@@ -37,7 +37,7 @@ def test_generated_file_is_up_to_date(relative: str) -> None:
 
 def test_check_mode_reports_stale_files(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert docs_gen.main(["--check", "--root", str(tmp_path)]) == 1
-    assert "python -m specc.docs_gen" in capsys.readouterr().err
+    assert "python -m tools.docs_gen" in capsys.readouterr().err
     assert docs_gen.main(["--root", str(tmp_path)]) == 0
     for relative in docs_gen.render_all():
         assert (tmp_path / relative).is_file()

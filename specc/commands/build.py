@@ -28,9 +28,10 @@ def build(
     specs: tuple[Path, ...], output: Path | None, force: bool, quiet: bool, debug: bool
 ) -> None:
     """Validate, generate Keras code, train it, export ONNX and verify it against Keras."""
-    from specc.build import BuildError, Progress
-    from specc.build import build as run_build
-    from specc.cli import EXIT_INVALID, report_spec_errors
+    from specc.builder import BuildError, Progress
+    from specc.builder import build as run_build
+
+    from .common import EXIT_INVALID, report_spec_errors
 
     status = 0
     for spec in specs:
@@ -71,8 +72,9 @@ def build(
 )
 def codegen(spec: Path, output: Path) -> None:
     """Write the generated Keras code only, without training (no TensorFlow import)."""
-    from specc.cli import compile_or_exit
     from specc.codegen import generate
+
+    from .common import compile_or_exit
 
     compiled = compile_or_exit(spec)
     code = generate(compiled.loaded, compiled.graph)

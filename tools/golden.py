@@ -1,4 +1,4 @@
-"""Regenerate the golden files: `python -m specc.codegen.golden`.
+"""Regenerate the golden files: `python -m tools.golden`.
 
 For every spec in `specs/`, writes the generated `model.py`, `data.py` and `train.py` to
 `tests/golden/<spec name>/`, the reference that `tests/test_codegen.py` compares against. Run it
@@ -12,13 +12,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..ir.lower import lower
-from ..spec import LoadedSpec, load_spec
-from . import GeneratedCode, generate
+from specc.codegen import GeneratedCode, generate
+from specc.ir.lower import lower
+from specc.spec import LoadedSpec, load_spec
 
 __all__ = ["GOLDEN_DIR", "SPECS_DIR", "example_specs", "golden_code", "write_golden"]
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SPECS_DIR = REPO / "specs"
 GOLDEN_DIR = REPO / "tests" / "golden"
 

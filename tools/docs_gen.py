@@ -1,8 +1,8 @@
 """Generate the reference documentation from the code, so it cannot drift from it.
 
-    python -m specc.docs_gen            # rewrite docs/spec-reference.md, docs/cli.md,
+    python -m tools.docs_gen            # rewrite docs/spec-reference.md, docs/cli.md,
                                         # docs/specc.schema.json
-    python -m specc.docs_gen --check    # exit 1 when a file is out of date
+    python -m tools.docs_gen --check    # exit 1 when a file is out of date
 
 `docs/spec-reference.md` comes from the pydantic models of the spec (types, defaults and the
 fields' docstrings), `docs/cli.md` from the click commands, and `docs/specc.schema.json` is the
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = "docs/spec-reference.md"
 CLI = "docs/cli.md"
 SCHEMA = "docs/specc.schema.json"
-REGENERATE = "python -m specc.docs_gen"
+REGENERATE = "python -m tools.docs_gen"
 
 # --------------------------------------------------------------------------- helpers
 
@@ -527,7 +527,7 @@ def render_all() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m specc.docs_gen", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.docs_gen", description=__doc__)
     parser.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if a file is out of date"
     )
