@@ -211,7 +211,7 @@ def test_quantize_pass_meets_its_bounds(builds, name):
 
     folder = builds[name]
     metrics = _metrics(folder)
-    report = metrics["quantization"]
+    report = metrics["passes"]["quantize"]
     assert report["passed"] and report["mode"] == "dynamic"
     assert report["size_ratio"] >= 3.0
     assert report["drop"] <= 0.01

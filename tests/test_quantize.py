@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from runtime_fixtures import copy_build, get_build
 
 from specc.commands.runtime import register
-from specc.runtime import QuantizationError, load, quantize_build
-from specc.runtime.report import END, START
+from specc.passes.quantize import quantize_build
+from specc.passes.quantize_report import END, START
+from specc.runtime import QuantizationError, load
 
 FAST = {"latency_repeat": 10}
 
@@ -64,7 +65,7 @@ def _check_int8_build(build, report, mode):
         )
     # recorded in metrics.json (other keys kept) and in one report.md section
     metrics = json.loads((build / "metrics.json").read_text())
-    assert metrics["quantization"]["size_ratio"] == pytest.approx(report["size_ratio"])
+    assert metrics["passes"]["quantize"]["size_ratio"] == pytest.approx(report["size_ratio"])
     assert {"spec_name", "task", "metrics", "artifacts", "built_at"} <= set(metrics)
     text = (build / "report.md").read_text()
     assert text.startswith("# ") and text.count(START) == 1 and text.count(END) == 1
@@ -128,7 +129,7 @@ def test_failure_leaves_no_int8_model(reg_build, tmp_path):
     assert not (build / "model.int8.onnx").exists()
     assert not [p for p in build.iterdir() if ".partial" in p.name]
     metrics = json.loads((build / "metrics.json").read_text())
-    assert metrics["quantization"]["passed"] is False and "metrics" in metrics
+    assert metrics["passes"]["quantize"]["passed"] is False and "metrics" in metrics
     assert "FAILED" in (build / "report.md").read_text()
 
 

@@ -8,7 +8,7 @@ from typing import TextIO
 
 __all__ = ["Progress", "STAGES"]
 
-STAGES = ("validate", "codegen", "train", "export", "verify", "report", "passes")
+STAGES = ("validate", "codegen", "train", "export", "verify", "passes", "report")
 
 
 class Progress:
@@ -20,6 +20,11 @@ class Progress:
         self._stage: str | None = None
         self._started = 0.0
         self.timings: dict[str, float] = {}
+        self.stages: tuple[str, ...] = STAGES
+
+    def plan(self, has_passes: bool) -> None:
+        """Count the `passes` stage only for a spec that has passes."""
+        self.stages = STAGES if has_passes else tuple(s for s in STAGES if s != "passes")
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -28,9 +33,9 @@ class Progress:
     def start(self, stage: str, detail: str = "") -> None:
         self._stage = stage
         self._started = time.perf_counter()
-        index = STAGES.index(stage) + 1 if stage in STAGES else 0
+        index = self.stages.index(stage) + 1 if stage in self.stages else 0
         suffix = f": {detail}" if detail else ""
-        self.say(f"[{index}/{len(STAGES)}] {stage}{suffix}")
+        self.say(f"[{index}/{len(self.stages)}] {stage}{suffix}")
 
     def done(self, detail: str = "") -> float:
         elapsed = time.perf_counter() - self._started

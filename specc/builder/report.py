@@ -1,14 +1,21 @@
-"""The human side of a build: `curves.png` (learning curves) and `report.md`."""
+"""Render a finished build state once: `curves.png`, `report.md` and the `metrics.json` document.
+
+Every figure comes from the typed state (the training result, the verified export, each pass's
+result); the runner writes `metrics.json` last, after everything here.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from specc import __version__
 from specc.atomic import atomic_path, write_text
-from specc.pipeline import Compiled
+from specc.passes.base import jsonable
 
-__all__ = ["write_report"]
+from .state import BuildState
+
+__all__ = ["metrics_document", "render"]
 
 
 def _plot_curves(history: dict[str, list[float]], path: Path) -> None:
@@ -71,13 +78,41 @@ def _metrics_table(metrics: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def write_report(
-    compiled: Compiled, out: Path, metrics: dict[str, Any], history: dict[str, list[float]]
-) -> list[str]:
-    """Write `curves.png` and `report.md`; return the artifact names the build folder holds."""
-    from specc.ir import render
+def metrics_document(state: BuildState, built_at: str) -> dict[str, Any]:
+    """The content of `metrics.json` (without `artifacts`, which `render` adds)."""
+    compiled, trained, exported = state.compiled, state.trained, state.exported
+    assert trained is not None and exported is not None, "render runs after verify"
+    graph = compiled.graph
+    return {
+        "spec_name": compiled.spec.name,
+        "spec_hash": compiled.loaded.spec_hash,
+        "code_hash": state.code.hash,
+        "specc_version": __version__,
+        "task": compiled.spec.task.type,
+        "metrics": trained.metrics,
+        "params": {
+            "total": graph.params,
+            "trainable": graph.trainable_params,
+            "non_trainable": graph.params - graph.trainable_params,
+        },
+        "data": trained.sizes,
+        "epochs_run": trained.epochs_run,
+        "timings": {**state.progress.timings, "fit_s": round(trained.fit_seconds, 3)},
+        "parity": exported.parity,
+        "onnx_bytes": exported.size_bytes,
+        "passes": {r.kind: jsonable(dict(r.metrics)) for r in state.passes},
+        "built_at": built_at,
+    }
 
+
+def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
+    """Write `curves.png` and `report.md`; return the artifact names the build folder holds."""
+    from specc.ir import render as render_graph
+
+    compiled, out, trained = state.compiled, state.out, state.trained
+    assert trained is not None
     spec = compiled.spec
+    history = trained.history
     keep = set(spec.export.keep)
     if "curves" in keep and history:
         _plot_curves(history, out / "curves.png")
@@ -94,7 +129,7 @@ def write_report(
         "## Network",
         "",
         "```",
-        render(compiled.graph).rstrip(),
+        render_graph(compiled.graph).rstrip(),
         "```",
         "",
         "## Data",
@@ -123,9 +158,9 @@ def write_report(
         f"difference {parity['max_abs_diff']:.3g} (tolerance {parity['atol']:.3g}): "
         f"**{'passed' if parity['passed'] else 'FAILED'}**. `onnx.checker` full check passed.",
         "",
-        "## Artifacts",
-        "",
     ]
+    lines += [r.markdown.rstrip("\n") + "\n" for r in state.passes if r.markdown]
+    lines += ["## Artifacts", ""]
     artifacts = ["spec.lock.yaml", "metrics.json", "report.md", "test_data.npz", "calib_data.npz"]
     optional = {
         "model.keras": "keras",
@@ -135,7 +170,8 @@ def write_report(
         "build.log": "report",
     }
     artifacts += [name for name, key in optional.items() if key in keep and (out / name).exists()]
-    artifacts += [f"code/{name}" for name in ("model.py", "data.py", "train.py")]
+    artifacts += [a for r in state.passes for a in r.artifacts]
+    artifacts += [f"code/{name}" for name in sorted(state.code.files)]
     lines += [f"- `{name}`" for name in artifacts]
     if "report" in keep:
         write_text(out / "report.md", "\n".join(lines) + "\n")

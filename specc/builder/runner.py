@@ -1,7 +1,11 @@
-"""`specc build`: validate, codegen, train (the generated code), export, verify, report, passes.
+"""`specc build`: the build as a readable list of stages over one typed state.
 
-Every artifact is written atomically; `metrics.json` is written last and marks a complete build,
-so a build killed at any moment is never mistaken for a finished one.
+    validate -> codegen -> train -> export -> verify -> passes -> report
+
+`validate` and `codegen` need no TensorFlow; the heavy stages (`stages.py`) each add their typed
+result to the `BuildState`; `report` renders `curves.png`, `report.md` and `metrics.json` from
+it, once. Every artifact is written atomically; `metrics.json` is written last and marks a
+complete build, so a build killed at any moment is never mistaken for a finished one.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from specc.spec import lock_text
 from .errors import BuildError
 from .nativelog import native_stderr_to
 from .progress import Progress
+from .state import BuildState
 
 __all__ = ["BuildError", "BuildResult", "build", "default_output_dir"]
 
@@ -48,7 +53,8 @@ def _up_to_date(
         return None
     if not all((out / name).is_file() for name in metrics.get("artifacts", [])):
         return None
-    if "quantize" in pass_kinds and not metrics.get("quantization", {}).get("passed"):
+    results = metrics.get("passes") if isinstance(metrics.get("passes"), dict) else {}
+    if any(not (results.get(kind) or {}).get("passed") for kind in pass_kinds):
         return None
     return metrics
 
@@ -70,13 +76,7 @@ def build(
     progress.start("validate", str(spec_path))
     compiled = compile_spec(spec_path)
     spec = compiled.spec
-    unsupported = [entry.kind for entry in spec.passes if entry.kind in ("distill", "prune")]
-    if unsupported:
-        raise BuildError(
-            "validate",
-            f"pass `{unsupported[0]}` is validated but not implemented in specc {__version__}",
-            "remove it from `passes` for now",
-        )
+    progress.plan(bool(spec.passes))
     progress.done(f"({compiled.graph.params:,} parameters)")
 
     out = Path(output_dir) if output_dir is not None else default_output_dir(compiled)
@@ -99,39 +99,28 @@ def build(
     code.write(out / "code")
     progress.done(f"-> {out / 'code'}")
 
-    from .stages import export_and_verify, run_passes, train_generated, write_report
+    from . import stages
 
+    state = BuildState(compiled, out, code, progress)
     with native_stderr_to(out / "build.log", progress):
-        trained = train_generated(compiled, out, progress)
-        parity = export_and_verify(compiled, out, trained, progress)
-
-    progress.start("report")
-    metrics = {
-        "spec_name": spec.name,
-        "spec_hash": spec_hash,
-        "code_hash": code.hash,
-        "specc_version": __version__,
-        "task": spec.task.type,
-        "metrics": trained["metrics"],
-        "params": {
-            "total": compiled.graph.params,
-            "trainable": compiled.graph.trainable_params,
-            "non_trainable": compiled.graph.params - compiled.graph.trainable_params,
-        },
-        "data": trained["data_sizes"],
-        "epochs_run": trained["epochs_run"],
-        "timings": {**progress.timings, "fit_s": round(trained["train_seconds"], 3)},
-        "parity": parity,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    artifacts = write_report(compiled, out, metrics, trained["history"])
-    metrics["artifacts"] = artifacts
-    progress.done()
-    with atomic_path(out / "metrics.json") as tmp:
-        tmp.write_text(json.dumps(metrics, indent=2, sort_keys=False) + "\n")
-    # passes after export (quantize) read and extend metrics.json and report.md in place
-    with native_stderr_to(out / "build.log", progress):
-        passes_ran = run_passes(compiled, out, progress)
-    if passes_ran:
-        metrics = json.loads((out / "metrics.json").read_text())
+        for stage in (stages.train, stages.export, stages.verify, stages.run_passes):
+            stage(state)
+    metrics = _report(state)
+    if state.failed_pass is not None:
+        raise BuildError("passes", str(state.failed_pass)) from state.failed_pass
     return BuildResult(out, metrics, up_to_date=False)
+
+
+def _report(state: BuildState) -> dict[str, Any]:
+    """Render the report files from the state, then write `metrics.json`, last."""
+    from .report import metrics_document, render
+
+    state.progress.start("report")
+    metrics = metrics_document(state, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    artifacts = render(state, metrics)
+    state.progress.done()
+    metrics["timings"] = {**metrics["timings"], "report": state.progress.timings["report"]}
+    metrics["artifacts"] = artifacts
+    with atomic_path(state.out / "metrics.json") as tmp:
+        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics

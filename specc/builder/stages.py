@@ -1,12 +1,12 @@
-"""The heavy build stages: training through the generated code, ONNX export and verification,
-post-export passes. TensorFlow and onnxruntime are imported here, lazily, and nowhere earlier."""
+"""The heavy build stages, each a function of the build state that adds its own result:
+training through the generated code, ONNX export, verification, the passes after export.
+TensorFlow and onnxruntime are imported here, lazily, and nowhere earlier."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -16,12 +16,12 @@ from specc.pipeline import Compiled
 
 from .errors import BuildError
 from .generated import generated_modules
-from .progress import Progress
-from .report import write_report
+from .state import BuildState, Exported, Trained
 
-__all__ = ["export_and_verify", "run_passes", "train_generated", "write_report"]
+__all__ = ["export", "run_passes", "train", "verify"]
 
 CALIBRATION_EXAMPLES = 1024
+UNVERIFIED = ".model.onnx.unverified"
 
 
 def _reason(exc: BaseException) -> str:
@@ -35,19 +35,18 @@ def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
         np.savez_compressed(tmp, **arrays)
 
 
-def train_generated(compiled: Compiled, out: Path, progress: Progress) -> dict[str, Any]:
+def train(state: BuildState) -> None:
     """Import `out/code/train.py` and run its `train()`; save the test and calibration splits."""
     # TensorFlow C++ start-up chatter (CUDA probes, graph notes) would drown the progress lines;
     # real failures still surface as Python exceptions
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    spec = compiled.spec
+    spec, out, progress = state.spec, state.out, state.progress
     progress.start("train", f"{spec.training.epochs} epochs max")
     try:
         with generated_modules(out / "code") as modules:
             callback = progress.keras_callback(spec.training.epochs)
             result = modules["train"].train(out, verbose=0, callbacks=[callback])
-            data_module = modules["data"]
-            vocab = getattr(data_module, "VOCAB", None)
+            vocab = getattr(modules["data"], "VOCAB", None)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # errors from TensorFlow or the generated code
@@ -59,16 +58,23 @@ def train_generated(compiled: Compiled, out: Path, progress: Progress) -> dict[s
     dataset = result["data"]
     x_test, y_test = dataset.test
     _save_npz(out / "test_data.npz", {**x_test, "y": y_test})
-    x_train, _ = dataset.train
+    x_train, _ = dataset.train  # calibration data for `specc quantize --mode static`
     _save_npz(out / "calib_data.npz", {k: v[:CALIBRATION_EXAMPLES] for k, v in x_train.items()})
-    result["data_sizes"] = {
-        split: int(len(getattr(dataset, split)[1])) for split in ("train", "validation", "test")
-    }
-    result["vocab"] = vocab
-    test = result["metrics"].get("test", {})
+    state.trained = Trained(
+        model=result["model"],
+        history=result["history"],
+        metrics=result["metrics"],
+        epochs_run=int(result["epochs_run"]),
+        fit_seconds=float(result["train_seconds"]),
+        sizes={s: int(len(getattr(dataset, s)[1])) for s in ("train", "validation", "test")},
+        x_test=x_test,
+        y_test=y_test,
+        preprocessing=dict(dataset.preprocessing or {}),
+        vocab=vocab,
+    )
+    test = state.trained.metrics.get("test", {})
     shown = ", ".join(f"{k} {v:.4f}" for k, v in test.items() if isinstance(v, float))
-    progress.done(f"after {result['epochs_run']} epochs; test: {shown}")
-    return result
+    progress.done(f"after {state.trained.epochs_run} epochs; test: {shown}")
 
 
 def _class_names(compiled: Compiled, vocab: str | None) -> list[str]:
@@ -97,7 +103,7 @@ def _feature_names(compiled: Compiled) -> list[str]:
     return [h for h in header if h not in targets]
 
 
-def _metadata(compiled: Compiled, result: dict[str, Any]) -> dict[str, str]:
+def _metadata(compiled: Compiled, trained: Trained) -> dict[str, str]:
     spec = compiled.spec
     preprocessing = {
         "type": spec.data.preprocessing,
@@ -106,7 +112,7 @@ def _metadata(compiled: Compiled, result: dict[str, Any]) -> dict[str, str]:
                 "mean": np.asarray(m).ravel().tolist(),
                 "variance": np.asarray(v).ravel().tolist(),
             }
-            for name, (m, v) in (result["data"].preprocessing or {}).items()
+            for name, (m, v) in trained.preprocessing.items()
         },
         "note": "applied inside the model; feed raw inputs",
     }
@@ -115,7 +121,7 @@ def _metadata(compiled: Compiled, result: dict[str, Any]) -> dict[str, str]:
         "specc.spec_name": spec.name,
         "specc.spec_hash": compiled.loaded.spec_hash,
         "specc.task": spec.task.type,
-        "specc.class_names": json.dumps(_class_names(compiled, result.get("vocab"))),
+        "specc.class_names": json.dumps(_class_names(compiled, trained.vocab)),
         "specc.input_names": json.dumps([n.name for n in compiled.graph.inputs]),
         "specc.output_names": json.dumps(list(compiled.graph.outputs)),
         "specc.preprocessing": json.dumps(preprocessing),
@@ -125,28 +131,22 @@ def _metadata(compiled: Compiled, result: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def export_and_verify(
-    compiled: Compiled, out: Path, result: dict[str, Any], progress: Progress
-) -> dict[str, Any]:
-    """Export ONNX beside the build, check it, compare it with Keras on the test split.
+def export(state: BuildState) -> None:
+    """Export ONNX under a temporary name beside the build and run the full `onnx.checker`."""
+    from specc.export import ExportError, check_onnx, export_onnx
 
-    The model is exported under a temporary name and renamed to `model.onnx` only after the
-    checker and the parity check pass.
-    """
-    from specc.export import ExportError, check_onnx, export_onnx, verify_parity
-
-    spec = compiled.spec
-    model = result["model"]
-    staged = out / ".model.onnx.unverified"
-    progress.start("export", f"ONNX opset {spec.export.opset}")
+    compiled, trained, progress = state.compiled, state.trained, state.progress
+    assert trained is not None, "export runs after train"
+    staged = state.out / UNVERIFIED
+    progress.start("export", f"ONNX opset {compiled.spec.export.opset}")
     try:
         export_onnx(
-            model,
+            trained.model,
             staged,
             input_names=[n.name for n in compiled.graph.inputs],
             output_names=list(compiled.graph.outputs),
-            opset=spec.export.opset,
-            metadata=_metadata(compiled, result),
+            opset=compiled.spec.export.opset,
+            metadata=_metadata(compiled, trained),
         )
         check_onnx(staged)
     except ExportError as exc:
@@ -161,20 +161,27 @@ def export_and_verify(
         ) from exc
     progress.done(f"({staged.stat().st_size / 1024:.0f} KiB)")
 
+
+def verify(state: BuildState) -> None:
+    """Compare ONNX Runtime with Keras on the whole test split; only a model that agrees is
+    renamed to `model.onnx`."""
+    from specc.export import verify_parity
+
+    spec, trained, progress = state.spec, state.trained, state.progress
+    assert trained is not None, "verify runs after train"
+    staged = state.out / UNVERIFIED
     progress.start("verify", "onnxruntime vs Keras on the test split")
-    x_test, _ = result["data"].test
     try:
         parity = verify_parity(
-            model,
+            trained.model,
             staged,
-            x_test,
+            trained.x_test,
             atol=spec.export.parity.atol,
             scale_by_output=spec.task.type == "regression",
         )
     except Exception as exc:
         staged.unlink(missing_ok=True)
         raise BuildError("verify", f"parity check could not run: {_reason(exc)}") from exc
-    report = parity.to_dict()
     if not parity.passed:
         staged.unlink(missing_ok=True)
         raise BuildError(
@@ -183,41 +190,36 @@ def export_and_verify(
             f"> tolerance {parity.atol:.3g} on {parity.n_examples} test examples",
             "no model.onnx was written; report this model (export.parity.atol sets the bound)",
         )
-    staged.replace(out / "model.onnx")
+    final = state.out / "model.onnx"
+    staged.replace(final)
+    state.exported = Exported(final, final.stat().st_size, parity.to_dict())
     progress.done(
         f"max |diff| {parity.max_abs_diff:.2e} <= {parity.atol:.0e} on {parity.n_examples} examples"
     )
     if "keras" not in spec.export.keep:
-        (out / "model.keras").unlink(missing_ok=True)
-    return report
+        (state.out / "model.keras").unlink(missing_ok=True)
 
 
-def run_passes(compiled: Compiled, out: Path, progress: Progress) -> bool:
-    """Run the post-export passes (quantize); return whether any ran."""
-    ran = False
-    for entry in compiled.spec.passes:
-        if entry.kind != "quantize":
-            continue
-        from specc.runtime.quantize import QuantizationError, quantize_build
+def run_passes(state: BuildState) -> None:
+    """Run the passes after export in the spec's order; a failing pass is recorded in the state
+    (its report section still renders) and fails the build after the report."""
+    from specc.passes.base import PassError, Phase
+    from specc.passes.manager import run_phase
 
-        q = entry.quantize
-        progress.start("passes", f"quantize ({q.mode} int8)")
-        try:
-            report = quantize_build(
-                out,
-                mode=q.mode,
-                max_drop=q.max_accuracy_drop,
-                calibration_samples=q.calibration_samples,
-            )
-        except QuantizationError as exc:
-            raise BuildError("passes", f"quantize: {exc}") from exc
-        # quantize_build recorded its comparison under `quantization` in metrics.json
-        metrics_path = out / "metrics.json"
-        metrics = json.loads(metrics_path.read_text())
-        if report.get("file") and report["file"] not in metrics["artifacts"]:
-            metrics["artifacts"].append(report["file"])
-            with atomic_path(metrics_path) as tmp:
-                tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-        progress.done()
-        ran = True
-    return ran
+    progress = state.progress
+
+    def started(kind: str, settings: object) -> None:
+        mode = getattr(settings, "mode", None)
+        progress.start("passes", kind + (f" ({mode})" if mode else ""))
+
+    def finished(result) -> None:
+        state.passes.append(result)
+        progress.done(result.summary)
+
+    try:
+        run_phase(Phase.AFTER_EXPORT, state.spec, state.out, on_start=started, on_done=finished)
+    except PassError as exc:
+        if exc.result is not None:
+            state.passes.append(exc.result)
+        state.failed_pass = exc
+        progress.done("FAILED")

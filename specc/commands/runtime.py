@@ -221,8 +221,8 @@ def quantize_cmd(
     """Quantize BUILD_DIR/model.onnx to int8 (BUILD_DIR/model.int8.onnx) and compare size, test
     metrics and latency with the float model in metrics.json and report.md. Exits with 1, and
     writes no model.int8.onnx, when the test metric drops more than --max-drop."""
-    from specc.runtime.quantize import quantize_build
-    from specc.runtime.report import END, START, quantization_markdown
+    from specc.passes.quantize import quantize_build
+    from specc.passes.quantize_report import END, START, quantization_markdown
 
     if not build_dir.is_dir():
         raise CommandError(f"not a build folder: {build_dir}")

@@ -1,5 +1,5 @@
 """Deployment runtime: run a built model with onnxruntime on CPU or GPU, benchmark it against
-its Keras original, and quantize it to int8.
+its Keras original. (int8 quantization is a pass: `specc.passes.quantize`.)
 
     from specc.runtime import load
     m = load("build/digits_cnn", device="auto")   # or ".../model.onnx"
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from .prediction import Prediction
     from .predictor import Predictor, load
     from .providers import SessionInfo
-    from .quantize import quantize_build
 
 _EXPORTS = {
     "load": "predictor",
@@ -40,7 +39,6 @@ _EXPORTS = {
     "ModelMetadata": "metadata",
     "SessionInfo": "providers",
     "bench_model": "bench",
-    "quantize_build": "quantize",
     "SpeccRuntimeError": "errors",
     "PredictorInputError": "errors",
     "InputFileError": "errors",
@@ -63,7 +61,6 @@ __all__ = [
     "TensorSpec",
     "bench_model",
     "load",
-    "quantize_build",
 ]
 
 

@@ -1,9 +1,10 @@
-"""Recording a quantization run in the build folder: `metrics.json` and `report.md`.
+"""The quantize pass's section of `report.md`, and recording a later `specc quantize` run.
 
-`metrics.json` gains (or has replaced) one key, `quantization`; every other key is kept.
-`report.md` gets a section between `<!-- specc:quantize:start -->` and
-`<!-- specc:quantize:end -->`, replaced in place when present, appended otherwise. Both files are
-written atomically.
+A build renders `quantization_markdown` into its `report.md` once, with the other sections.
+`specc quantize BUILD_DIR` re-measures a finished build; `record` then updates its files:
+`metrics.json` gets (or has replaced) `passes.quantize`, every other key kept; `report.md` gets
+the section between `<!-- specc:quantize:start -->` and `<!-- specc:quantize:end -->`, replaced
+in place when present, appended otherwise. Both files are written atomically.
 """
 
 from __future__ import annotations
@@ -12,26 +13,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["END", "START", "quantization_markdown", "update_metrics", "update_report"]
+from .base import jsonable
+
+__all__ = ["END", "START", "quantization_markdown", "record", "update_metrics", "update_report"]
 
 START = "<!-- specc:quantize:start -->"
 END = "<!-- specc:quantize:end -->"
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        return value.item()
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    return value
-
-
 def update_metrics(path: Path, report: dict[str, Any]) -> None:
-    """Set `quantization` in `metrics.json` (created when missing), keeping all other keys."""
+    """Set `passes.quantize` in `metrics.json` (created when missing), keeping all other keys."""
     from specc.atomic import write_text
 
     doc: dict[str, Any] = {}
@@ -42,7 +33,14 @@ def update_metrics(path: Path, report: dict[str, Any]) -> None:
             raise ValueError(f"{path} is not valid JSON ({exc}); not touching it") from exc
         if isinstance(loaded, dict):
             doc = loaded
-    doc["quantization"] = _jsonable(report)
+    passes = doc.get("passes") if isinstance(doc.get("passes"), dict) else {}
+    doc["passes"] = {**passes, "quantize": jsonable(report)}
+    artifacts = doc.get("artifacts")
+    if isinstance(artifacts, list) and report.get("file"):
+        if report.get("passed") and report["file"] not in artifacts:
+            artifacts.append(report["file"])
+        elif not report.get("passed") and report["file"] in artifacts:
+            artifacts.remove(report["file"])
     write_text(path, json.dumps(doc, indent=2) + "\n")
 
 
@@ -132,3 +130,9 @@ def update_report(path: Path, report: dict[str, Any]) -> None:
             text += "\n"
         text += ("\n" if text else "") + section
     write_text(path, text)
+
+
+def record(build_dir: Path, report: dict[str, Any]) -> None:
+    """Record a `specc quantize` run in a finished build's `metrics.json` and `report.md`."""
+    update_metrics(build_dir / "metrics.json", report)
+    update_report(build_dir / "report.md", report)
