@@ -8,7 +8,7 @@ span = (kernel - 1) * dilation + 1, `same` and `causal` give ceil(n / stride). A
 from __future__ import annotations
 
 from .graph import TensorSpec
-from .shapes import Ctx, f32, rule
+from .rules import Ctx, f32, rule
 
 __all__ = ["conv_length", "pair", "pool_length"]
 

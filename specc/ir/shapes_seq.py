@@ -20,7 +20,7 @@ Parameter counts are those of the Keras 3 layers the code generator builds:
 from __future__ import annotations
 
 from .graph import TensorSpec
-from .shapes import Ctx, f32, fmt_shape, rule
+from .rules import Ctx, f32, fmt_shape, rule
 
 __all__ = ["gru_params", "lstm_params", "mha_params"]
 

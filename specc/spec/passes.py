@@ -12,7 +12,8 @@ from .base import PositiveInt, SpecModel
 
 
 class Distill(SpecModel):
-    """Knowledge distillation from a teacher into this model."""
+    """Knowledge distillation from a teacher into this model. Not available yet: the settings
+    are part of the spec language, but `specc validate` refuses a `distill` entry."""
 
     teacher: str = Field(min_length=1)
     """A teacher spec (`.yaml`, built first) or a trained `.keras` file, relative to this spec."""
@@ -23,7 +24,8 @@ class Distill(SpecModel):
 
 
 class Prune(SpecModel):
-    """Magnitude pruning while training."""
+    """Magnitude pruning while training. Not available yet: the settings are part of the spec
+    language, but `specc validate` refuses a `prune` entry."""
 
     target_sparsity: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
     """Fraction of weights zeroed at the end."""
@@ -49,12 +51,13 @@ class Quantize(SpecModel):
 
 
 class PassEntry(SpecModel):
-    """One compression pass: a mapping with exactly one of `distill`, `prune`, `quantize`."""
+    """One compression pass: a mapping with exactly one of `distill`, `prune`, `quantize`. Passes
+    run in the order written; today only `quantize` runs (`distill` and `prune` are refused)."""
 
     distill: Distill | None = None
-    """Knowledge distillation."""
+    """Knowledge distillation (not available yet)."""
     prune: Prune | None = None
-    """Magnitude pruning."""
+    """Magnitude pruning (not available yet)."""
     quantize: Quantize | None = None
     """int8 quantization."""
 
