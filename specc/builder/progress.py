@@ -26,6 +26,10 @@ class Progress:
         """Count the `passes` stage only for a spec that has passes."""
         self.stages = STAGES if has_passes else tuple(s for s in STAGES if s != "passes")
 
+    def record(self, key: str, seconds: float) -> None:
+        """Record the time of a step inside a stage (it prints nothing)."""
+        self.timings[key] = round(seconds, 3)
+
     def say(self, text: str) -> None:
         if not self.quiet:
             print(text, file=self.stream, flush=True)

@@ -97,7 +97,7 @@ def metrics_document(state: BuildState, built_at: str) -> dict[str, Any]:
         },
         "data": trained.sizes,
         "epochs_run": trained.epochs_run,
-        "timings": {**state.progress.timings, "fit_s": round(trained.fit_seconds, 3)},
+        "timings": {**state.progress.timings, "fit": round(trained.fit_seconds, 3)},
         "parity": exported.parity,
         "onnx_bytes": exported.size_bytes,
         "passes": {r.kind: jsonable(dict(r.metrics)) for r in state.passes},
@@ -142,7 +142,7 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         "## Training",
         "",
         f"{metrics['epochs_run']} of {spec.training.epochs} epochs in "
-        f"{metrics['timings']['fit_s']:.1f} s; optimizer `{spec.training.optimizer.type}` "
+        f"{metrics['timings']['fit']:.1f} s; optimizer `{spec.training.optimizer.type}` "
         f"(learning rate {spec.training.optimizer.learning_rate:g}), schedule "
         f"`{spec.training.schedule.type}`, batch size {spec.training.batch_size}.",
         "",

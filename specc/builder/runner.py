@@ -119,7 +119,14 @@ def _report(state: BuildState) -> dict[str, Any]:
     metrics = metrics_document(state, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     artifacts = render(state, metrics)
     state.progress.done()
-    metrics["timings"] = {**metrics["timings"], "report": state.progress.timings["report"]}
+    timings = {**metrics["timings"], "report": state.progress.timings["report"]}
+    stages = [s for s in state.progress.stages if s in timings]
+    timings["total"] = round(sum(timings[s] for s in stages), 3)
+    # what a build costs besides training itself and the TensorFlow import
+    timings["besides_training"] = round(
+        timings["total"] - timings["fit"] - timings.get("import", 0.0), 3
+    )
+    metrics["timings"] = timings
     metrics["artifacts"] = artifacts
     with atomic_path(state.out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=2) + "\n")

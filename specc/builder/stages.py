@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +43,11 @@ def train(state: BuildState) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     spec, out, progress = state.spec, state.out, state.progress
     progress.start("train", f"{spec.training.epochs} epochs max")
+    started = time.perf_counter()
     try:
         with generated_modules(out / "code") as modules:
+            # importing the generated code imports TensorFlow: timed apart from training
+            progress.record("import", time.perf_counter() - started)
             callback = progress.keras_callback(spec.training.epochs)
             result = modules["train"].train(out, verbose=0, callbacks=[callback])
             vocab = getattr(modules["data"], "VOCAB", None)
@@ -214,7 +218,7 @@ def run_passes(state: BuildState) -> None:
 
     def finished(result) -> None:
         state.passes.append(result)
-        progress.done(result.summary)
+        progress.record(f"passes.{result.kind}", progress.done(result.summary))
 
     try:
         run_phase(Phase.AFTER_EXPORT, state.spec, state.out, on_start=started, on_done=finished)
@@ -222,4 +226,7 @@ def run_passes(state: BuildState) -> None:
         if exc.result is not None:
             state.passes.append(exc.result)
         state.failed_pass = exc
-        progress.done("FAILED")
+        progress.record(f"passes.{exc.kind}", progress.done("FAILED"))
+    each = [v for k, v in progress.timings.items() if k.startswith("passes.")]
+    if each:
+        progress.record("passes", sum(each))

@@ -79,10 +79,14 @@ def quantization_markdown(report: dict[str, Any]) -> str:
         rows.append((f"test {key}", _fmt(f), _fmt(q), f"{q - f:+.4f}"))
     for batch_key, t in lat.items():
         batch = batch_key.split("_", 1)[1]
-        for stat in ("p50_ms", "p99_ms"):
+        calls = t.get("calls")
+        # a 99th percentile of a handful of calls is only their maximum: leave it out
+        stats = ("p50_ms", "p99_ms") if calls is None or calls >= 50 else ("p50_ms",)
+        for stat in stats:
+            counted = f" ({calls} calls)" if calls is not None and stat == "p50_ms" else ""
             rows.append(
                 (
-                    f"latency {stat[:3]}, batch {batch}",
+                    f"latency {stat[:3]}, batch {batch}{counted}",
                     f"{t['float'][stat]:.3f} ms",
                     f"{t['int8'][stat]:.3f} ms",
                     _speed(t["float"][stat], t["int8"][stat]) if stat == "p50_ms" else "",
@@ -108,6 +112,11 @@ def quantization_markdown(report: dict[str, Any]) -> str:
         )
         + ".",
         *([f"Note: {report['note']}"] if report.get("note") else []),
+        *(
+            ["Batch 1024 was not timed here: `specc quantize BUILD_DIR` times batch 1 and 1024."]
+            if "batch_1024" not in lat
+            else []
+        ),
         END,
     ]
     return "\n".join(lines) + "\n"
