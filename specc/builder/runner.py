@@ -22,6 +22,7 @@ from specc.pipeline import Compiled, compile_spec
 from specc.spec import lock_text
 
 from .errors import BuildError
+from .folder import BuildFolder
 from .nativelog import native_stderr_to
 from .progress import Progress
 from .state import BuildState
@@ -83,32 +84,57 @@ def build(
     progress.start("codegen")
     code = generate(compiled.loaded, compiled.graph)
     spec_hash = compiled.loaded.spec_hash
-    if not force:
-        existing = _up_to_date(out, spec_hash, code.hash, [e.kind for e in spec.passes])
-        if existing is not None:
-            progress.done()
-            progress.say(
-                f"{out}: up to date (spec {spec_hash} and code unchanged); --force rebuilds"
-            )
-            return BuildResult(out, existing, up_to_date=True)
-    out.mkdir(parents=True, exist_ok=True)
-    # an older metrics.json would claim the half-rebuilt folder is complete
-    (out / "metrics.json").unlink(missing_ok=True)
-    (out / "build.log").unlink(missing_ok=True)
-    write_text(out / "spec.lock.yaml", lock_text(spec))
-    code.write(out / "code")
-    progress.done(f"-> {out / 'code'}")
-
-    from . import stages
-
-    state = BuildState(compiled, out, code, progress)
-    with native_stderr_to(out / "build.log", progress):
-        for stage in (stages.train, stages.export, stages.verify, stages.run_passes):
-            stage(state)
-    metrics = _report(state)
+    with BuildFolder(out, on_wait=progress.say) as folder:
+        if not force:
+            existing = _up_to_date(out, spec_hash, code.hash, [e.kind for e in spec.passes])
+            if existing is not None:
+                progress.done()
+                progress.say(
+                    f"{out}: up to date (spec {spec_hash} and code unchanged); --force rebuilds"
+                )
+                return BuildResult(out, existing, up_to_date=True)
+        staging = folder.start()
+        write_text(staging / "spec.lock.yaml", lock_text(spec))
+        code.write(staging / "code")
+        progress.done(f"-> {out / 'code'}")
+        state = BuildState(compiled, staging, code, progress)
+        try:
+            _run_stages(state)
+        except BuildError as exc:
+            kept = folder.abandon()
+            raise _moved(exc, staging, kept) from exc.__cause__
+        except BaseException:
+            folder.abandon()
+            raise
+        folder.commit()
     if state.failed_pass is not None:
         raise BuildError("passes", str(state.failed_pass)) from state.failed_pass
-    return BuildResult(out, metrics, up_to_date=False)
+    return BuildResult(out, state.metrics, up_to_date=False)
+
+
+def _run_stages(state: BuildState) -> None:
+    """The heavy stages, then the report; each adds its result to `state`."""
+    from . import stages
+
+    with native_stderr_to(state.out / "build.log", state.progress):
+        for stage in (stages.train, stages.export, stages.verify, stages.run_passes):
+            stage(state)
+    state.metrics = _report(state)
+
+
+def _moved(error: BuildError, staging: Path, kept: Path | None) -> BuildError:
+    """The same error, with paths into the staging folder pointing where it was kept."""
+    if kept is None:
+        return error
+
+    def moved(text: str | None) -> str | None:
+        return text.replace(str(staging), str(kept)) if text else text
+
+    hint = moved(error.hint) or ""
+    where = f"the failed build is kept in {kept}"
+    return BuildError(
+        error.stage, moved(error.message) or "", f"{hint}; {where}" if hint else where
+    )
 
 
 def _report(state: BuildState) -> dict[str, Any]:

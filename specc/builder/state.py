@@ -64,6 +64,8 @@ class BuildState:
     passes: list[PassResult] = field(default_factory=list)
     failed_pass: PassError | None = None
     """A pass that failed: the build still renders its report, then fails."""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    """The `metrics.json` document, once the report stage has rendered it."""
 
     @property
     def spec(self) -> Any:
