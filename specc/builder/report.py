@@ -148,6 +148,9 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         "",
         _metrics_table(metrics["metrics"]),
         "",
+        "`loss` is the training objective on each split: the loss of the task plus the "
+        "regularisation penalties of the spec, if any (class weights are not applied here).",
+        "",
     ]
     if "curves" in keep and history:
         lines += ["![learning curves](curves.png)", "", _diagnosis(history), ""]

@@ -76,7 +76,9 @@ def quantization_markdown(report: dict[str, Any]) -> str:
         rows.append(("weights", _kib(wf), _kib(wq), f"{report['weight_ratio']:.2f}x smaller"))
     for key in test["float"]:
         f, q = test["float"][key], test["int8"][key]
-        rows.append((f"test {key}", _fmt(f), _fmt(q), f"{q - f:+.4f}"))
+        # computed from the outputs alone: no regularisation penalty, unlike the training loss
+        label = "test cross-entropy" if key == "loss" else f"test {key}"
+        rows.append((label, _fmt(f), _fmt(q), f"{q - f:+.4f}"))
     for batch_key, t in lat.items():
         batch = batch_key.split("_", 1)[1]
         calls = t.get("calls")
