@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .errors import SpecError, did_you_mean
 from .schema import Spec
+from .tasks import task_kind
 
 __all__ = ["CHECKS", "DATASETS", "run_checks"]
 
@@ -39,37 +40,15 @@ def output_layers(spec: Spec) -> list[tuple[int, object]]:
     return [by_name[name] for name in spec.model.outputs if name in by_name]
 
 
-def _task_width(spec: Spec) -> tuple[int, str]:
-    task = spec.task
-    if task.type == "regression":
-        return task.outputs, "outputs"
-    if task.type == "binary":
-        return 1, "binary (one sigmoid unit)"
-    if task.type == "multiclass":
-        return task.classes, "classes"
-    if task.type == "multilabel":
-        return task.labels, "labels"
-    return task.vocab_size, "vocab_size"
-
-
-_OUTPUT_ACTIVATIONS = {
-    "regression": {"auto", "linear", "relu", "softplus"},
-    "binary": {"auto", "sigmoid"},
-    "multiclass": {"auto", "softmax"},
-    "multilabel": {"auto", "sigmoid"},
-    "seq2seq": {"auto", "softmax"},
-}
-
-
 @check
 def output_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
-    width, what = _task_width(spec)
-    task = spec.task.type
+    kind = task_kind(spec)
+    width, what, task = kind.width(spec.task), kind.width_what, kind.name
     for index, layer in output_layers(spec):
         path = ("model", "layers", index)
         activation = getattr(layer, "activation", None)
-        if isinstance(activation, str) and activation not in _OUTPUT_ACTIVATIONS[task]:
-            allowed = sorted(_OUTPUT_ACTIVATIONS[task] - {"auto"})
+        if isinstance(activation, str) and activation not in kind.activations:
+            allowed = sorted(kind.activations - {"auto"})
             yield SpecError(
                 path + ("activation",),
                 f"output activation `{activation}` does not fit a {task} task: expected "
@@ -85,20 +64,12 @@ def output_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
             )
 
 
-_LOSSES = {
-    "regression": {"mse", "mae", "huber"},
-    "binary": {"binary_crossentropy"},
-    "multiclass": {"sparse_categorical_crossentropy", "categorical_crossentropy"},
-    "multilabel": {"binary_crossentropy"},
-    "seq2seq": {"sparse_categorical_crossentropy"},
-}
-
-
 @check
 def loss_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
     loss = spec.training.loss
     task = spec.task.type
-    if loss == "auto" or loss in _LOSSES[task]:
+    losses = task_kind(task).losses
+    if loss == "auto" or loss in losses:
         return
     detail = ""
     if task == "multiclass":
@@ -106,7 +77,7 @@ def loss_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
     yield SpecError(
         ("training", "loss"),
         f"loss `{loss}` does not fit a {task} task{detail}: expected "
-        + " or ".join(f"`{x}`" for x in sorted(_LOSSES[task])),
+        + " or ".join(f"`{x}`" for x in sorted(losses)),
         "use `auto` to let the task choose",
     )
 
