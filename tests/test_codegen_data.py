@@ -19,10 +19,10 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from specc.codegen.data_context import SEQ2SEQ_VOCAB, data_context
+from specc.codegen.data_context import data_context
 from specc.codegen.env import environment
 from specc.spec import LoadedSpec, SpecErrors, load_spec, parse_spec
-from specc.spec.checks import DATASETS
+from specc.spec.datasets import DATASETS, SEQ2SEQ_VOCAB
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -349,8 +349,8 @@ def assert_teacher_forcing(module: ModuleType, x: dict, y: np.ndarray) -> None:
 
 
 def test_seq2seq_vocabulary_matches_the_dataset_table() -> None:
-    assert len(SEQ2SEQ_VOCAB) == DATASETS["synthetic:addition"]["vocab_size"]
-    assert len(SEQ2SEQ_VOCAB) == DATASETS["synthetic:reverse"]["vocab_size"]
+    assert DATASETS["synthetic:addition"].vocab == SEQ2SEQ_VOCAB
+    assert DATASETS["synthetic:reverse"].vocab == SEQ2SEQ_VOCAB
 
 
 def test_addition_examples_are_correct_sums(tmp_path: Path) -> None:
@@ -554,17 +554,11 @@ def test_csv_non_numeric_feature_is_a_clear_error(tmp_path: Path) -> None:
         module.load_examples()
 
 
-def test_csv_spec_problems_found_at_codegen(tmp_path: Path) -> None:
-    two_targets = csv_spec(
-        "{type: multiclass, classes: 3}",
-        target="[species, petal_width]",
-        shape="[3]",
-    )
+def test_csv_spec_problems_found_at_validation() -> None:
     with pytest.raises(SpecErrors, match=r"reads one target column \(the labels\), got 2"):
-        data_context(two_targets.spec, two_targets.base_dir)
-    wrong_shape = csv_spec("{type: multiclass, classes: 3}", shape="[5]")
+        csv_spec("{type: multiclass, classes: 3}", target="[species, petal_width]", shape="[3]")
     with pytest.raises(SpecErrors, match="4 feature columns do not fill shape"):
-        data_context(wrong_shape, wrong_shape.base_dir)
+        csv_spec("{type: multiclass, classes: 3}", shape="[5]")
 
 
 def test_long_data_paths_stay_within_the_line_length(tmp_path: Path) -> None:

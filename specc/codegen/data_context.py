@@ -3,63 +3,28 @@
 Everything the template needs is decided here, so the template only picks the block of this
 spec's data source and fills in values. Literals come out as `ruff format` writes them.
 
-Problems only visible at code-generation time (a CSV data source feeding two model inputs, a
-target column count that does not fit the task, ...) raise `SpecErrors` pointing at the field.
+Nothing here raises on a spec: every problem of the data section is found by the spec checks
+(`specc.spec.checks_data`) when the spec is validated.
 """
 
 from __future__ import annotations
 
-import csv
 import textwrap
 from pathlib import Path
 from typing import Any
 
-from specc.spec.errors import SpecError, SpecErrors
+from specc.spec.csvfile import feature_names, target_names
+from specc.spec.datasets import DATASETS, SEQ2SEQ_VOCAB, START_TOKEN
 from specc.spec.load import LoadedSpec
 from specc.spec.schema import BuiltinData, CsvData, Input, NpzData, Spec
+from specc.spec.tasks import task_kind
 
-__all__ = ["SEQ2SEQ_VOCAB", "data_context"]
+__all__ = ["data_context"]
 
 LINE_LENGTH = 100
 
-# Token ids of the synthetic seq2seq datasets: a token's id is its position in this string. The
-# space pads, "=" is the decoder's start token. 13 tokens, as `DATASETS` in specc.spec.checks says.
-SEQ2SEQ_VOCAB = "0123456789+ ="
-PAD_TOKEN = SEQ2SEQ_VOCAB.index(" ")
-START_TOKEN = SEQ2SEQ_VOCAB.index("=")
-
 # The largest 10**k that `Generator.choice` can draw distinct numbers below (int64).
 _MAX_CHOICE_DIGITS = 18
-
-_SKLEARN = {
-    "sklearn:digits": (
-        "load_digits",
-        "load_digits()",
-        "scikit-learn's 8x8 handwritten digits: 1,797 images of 64 pixels valued 0..16, 10 classes",
-    ),
-    "sklearn:iris": (
-        "load_iris",
-        "load_iris()",
-        "scikit-learn's iris flowers: 150 examples of 4 measurements (cm), 3 species",
-    ),
-    "sklearn:wine": (
-        "load_wine",
-        "load_wine()",
-        "scikit-learn's wines: 178 examples of 13 chemical measurements, 3 cultivars",
-    ),
-    "sklearn:breast_cancer": (
-        "load_breast_cancer",
-        "load_breast_cancer()",
-        "scikit-learn's Wisconsin breast-cancer data: 569 examples of 30 features, "
-        "0 = malignant, 1 = benign",
-    ),
-    "sklearn:diabetes": (
-        "load_diabetes",
-        "load_diabetes(scaled=False)",
-        "scikit-learn's diabetes data: 442 patients, 10 raw (unscaled) baseline measurements, "
-        "disease progression one year later",
-    ),
-}
 
 _NP_DTYPES = {"float32": "np.float32", "int32": "np.int32", "int64": "np.int64"}
 
@@ -70,14 +35,8 @@ def data_context(spec: Spec | LoadedSpec, spec_dir: str | Path) -> dict[str, Any
     `spec_dir` is the folder of the spec file: CSV and NPZ paths are relative to it and are
     written into the generated code as absolute paths, so it runs from any folder.
     """
-    loaded = spec if isinstance(spec, LoadedSpec) else None
     spec = spec.spec if isinstance(spec, LoadedSpec) else spec
-    try:
-        return _context(spec, Path(spec_dir).resolve())
-    except SpecErrors as exc:
-        if loaded is None:
-            raise
-        raise SpecErrors([loaded.locate(error) for error in exc.errors]) from None
+    return _context(spec, Path(spec_dir).resolve())
 
 
 def _context(spec: Spec, spec_dir: Path) -> dict[str, Any]:
@@ -85,7 +44,6 @@ def _context(spec: Spec, spec_dir: Path) -> dict[str, Any]:
     task = spec.task
     float_inputs = [inp.name for inp in spec.model.inputs if inp.dtype == "float32"]
     scaled = float_inputs if data.preprocessing != "none" else []
-    _check_scalable(spec, scaled)
     context: dict[str, Any] = {
         "spec_name": spec.name,
         "seed": spec.seed,
@@ -131,36 +89,17 @@ def _context(spec: Spec, spec_dir: Path) -> dict[str, Any]:
 
 
 def _classes(spec: Spec) -> int | None:
-    task = spec.task
-    if task.type == "multiclass":
-        return task.classes
-    if task.type == "binary":
-        return 2
-    return None
+    return task_kind(spec).classes(spec.task)
 
 
 def _outputs(spec: Spec) -> int | None:
     """Width of a float target: regression outputs or multilabel labels."""
-    task = spec.task
-    if task.type == "regression":
-        return task.outputs
-    if task.type == "multilabel":
-        return task.labels
-    return None
+    kind = task_kind(spec)
+    return None if kind.class_targets else kind.target_columns(spec.task)
 
 
 def _y_doc(spec: Spec) -> str:
-    task = spec.task
-    if task.type == "multiclass":
-        return f"multiclass, {task.classes} classes -> class ids, int32 (n,)"
-    if task.type == "binary":
-        return "binary -> 0/1 labels, float32 (n, 1)"
-    if task.type == "multilabel":
-        count = _plural(task.labels, "label")
-        return f"multilabel, {count} -> 0/1 per label, float32 (n, {task.labels})"
-    if task.type == "regression":
-        return f"regression, {_plural(task.outputs, 'output')} -> float32 (n, {task.outputs})"
-    return "seq2seq -> target token ids, int32 (n, steps)"
+    return task_kind(spec).target_doc(spec.task)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -176,7 +115,7 @@ def _seq2seq_y_doc(steps: int) -> str:
 
 def _split_context(spec: Spec) -> dict[str, Any]:
     split = spec.data.split
-    classification = spec.task.type in ("binary", "multiclass")
+    classification = task_kind(spec).class_targets
     stratify = classification and split.stratify and split.shuffle
     parts = [f"validation {float(split.validation):g}", f"test {float(split.test):g}"]
     if stratify:
@@ -208,18 +147,6 @@ def _preprocessing_comment(preprocessing: str, float_inputs: list[str]) -> str:
     )
 
 
-def _check_scalable(spec: Spec, scaled: list[str]) -> None:
-    """Normalization works per last-axis channel, so a scaled input needs a fixed last axis."""
-    for i, inp in enumerate(spec.model.inputs):
-        if inp.name in scaled and inp.shape[-1] is None:
-            _fail(
-                ("model", "inputs", i, "shape"),
-                f"float input `{inp.name}` is scaled per channel of its last axis, "
-                "which has no fixed size",
-                "give the last axis a size, or set `data.preprocessing: none`",
-            )
-
-
 # --------------------------------------------------------------------------- sources
 
 
@@ -236,13 +163,8 @@ def _input_context(inp: Input) -> dict[str, Any]:
 
 def _sklearn_context(spec: Spec, data: BuiltinData) -> dict[str, Any]:
     inp = spec.model.inputs[0]  # the checks guarantee exactly one input of the right size
-    if inp.source not in (None, "x"):
-        _fail(
-            ("model", "inputs", 0, "source"),
-            f"dataset `{data.dataset}` provides one array, `x`, not `{inp.source}`",
-            "remove `source` or set `source: x`",
-        )
-    loader, call, about = _SKLEARN[data.dataset]
+    info = DATASETS[data.dataset]
+    loader, call, about = info.loader, info.loader_call, info.description
     return {
         "source": "sklearn",
         "dataset": data.dataset,
@@ -270,7 +192,7 @@ def _synthetic_context(spec: Spec, data: BuiltinData) -> dict[str, Any]:
         "inputs": inputs,
         "vocab": _literal(SEQ2SEQ_VOCAB),
         "vocab_size": len(SEQ2SEQ_VOCAB),
-        "pad_token": PAD_TOKEN,
+        "pad_token": SEQ2SEQ_VOCAB.index(" "),
         "start_token": START_TOKEN,
     }
     if addition:
@@ -310,38 +232,9 @@ def _synthetic_context(spec: Spec, data: BuiltinData) -> dict[str, Any]:
 
 def _csv_context(spec: Spec, data: CsvData, spec_dir: Path) -> dict[str, Any]:
     path = (spec_dir / data.path).resolve()
-    with open(path, newline="", encoding="utf-8") as file:
-        header = [name.strip() for name in next(csv.reader(file, delimiter=data.delimiter), [])]
-    targets = [data.target] if isinstance(data.target, str) else list(data.target)
-    features = list(data.features) if data.features else [c for c in header if c not in targets]
-    both = [name for name in features if name in targets]
-    if both:
-        _fail(("data", "features"), f"column `{both[0]}` is both a feature and a target")
-    if not features:
-        _fail(("data", "features"), f"{path.name} has no column left for features")
-    _check_target_count(spec, len(targets))
-    inputs = spec.model.inputs
-    if len(inputs) != 1:
-        _fail(
-            ("model", "inputs"),
-            f"a CSV file provides one feature array, the model declares {len(inputs)} inputs",
-        )
-    inp = inputs[0]
-    if inp.source not in (None, "x"):
-        _fail(
-            ("model", "inputs", 0, "source"),
-            f"a CSV file provides one array, `x` (the feature columns), not `{inp.source}`",
-            "remove `source`",
-        )
-    size = 1
-    for dim in inp.shape:
-        size *= dim or 0
-    if size != len(features):
-        _fail(
-            ("model", "inputs", 0, "shape"),
-            f"{len(features)} feature columns do not fill shape {list(inp.shape)}",
-            f"use a fixed shape whose product is {len(features)}, e.g. [{len(features)}]",
-        )
+    targets = target_names(data)
+    features = feature_names(data, spec_dir)
+    inp = spec.model.inputs[0]  # the checks guarantee one input that the columns fill
     task = spec.task
     class_names = getattr(task, "class_names", None)
     return {
@@ -364,22 +257,6 @@ def _csv_context(spec: Spec, data: CsvData, spec_dir: Path) -> dict[str, Any]:
     }
 
 
-def _check_target_count(spec: Spec, count: int) -> None:
-    task = spec.task
-    if task.type == "seq2seq":
-        _fail(("data", "type"), "a CSV file cannot hold token sequences", "use an npz archive")
-    wanted = _outputs(spec) or 1
-    if count == wanted:
-        return
-    if task.type in ("binary", "multiclass"):
-        message = f"a {task.type} task reads one target column (the labels), got {count}"
-    else:
-        width = _plural(wanted, "output" if task.type == "regression" else "label")
-        message = f"a {task.type} task with {width} reads {_plural(wanted, 'target column')}"
-        message += f", got {count}"
-    _fail(("data", "target"), message)
-
-
 def _npz_context(spec: Spec, data: NpzData, spec_dir: Path) -> dict[str, Any]:
     path = (spec_dir / data.path).resolve()
     inputs = spec.model.inputs
@@ -400,10 +277,6 @@ def _npz_context(spec: Spec, data: NpzData, spec_dir: Path) -> dict[str, Any]:
             f"targets `{data.target}`."
         ),
     }
-
-
-def _fail(path: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
-    raise SpecErrors([SpecError(path, message, hint)])
 
 
 # --------------------------------------------------------------------------- Python literals
