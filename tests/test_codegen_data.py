@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import fnmatch
 import importlib.util
 import shutil
 import subprocess
@@ -102,7 +103,7 @@ def assert_partition(module: ModuleType, dataset) -> None:
 def assert_stats_from_train(module: ModuleType, dataset, preprocessing: str) -> None:
     """Statistics equal NumPy's over the training split, per last-axis channel."""
     x_train, _ = dataset.train
-    names = [n for n in module.INPUT_NAMES if x_train[n].dtype == np.float32]
+    names = [n for n in x_train if x_train[n].dtype == np.float32]
     if preprocessing == "none":
         assert dataset.preprocessing == {}
         return
@@ -135,12 +136,12 @@ def expected_y(loaded: LoadedSpec) -> tuple[type, tuple[int, ...]]:
 
 def assert_shapes(loaded: LoadedSpec, module: ModuleType, dataset) -> None:
     spec = loaded.spec
-    assert module.INPUT_NAMES == [inp.name for inp in spec.model.inputs]
+    input_names = [inp.name for inp in spec.model.inputs]
     assert module.SEED == spec.seed
     y_dtype, y_tail = expected_y(loaded)
     for split in (dataset.train, dataset.validation, dataset.test):
         x, y = split
-        assert list(x) == module.INPUT_NAMES
+        assert list(x) == input_names
         for inp in spec.model.inputs:
             assert x[inp.name].dtype == np.dtype(inp.dtype)
             assert x[inp.name].shape[1:] == tuple(inp.shape)
@@ -357,7 +358,7 @@ def test_addition_examples_are_correct_sums(tmp_path: Path) -> None:
     loaded = load_spec(ROOT / "specs" / "addition_seq2seq.yaml")
     n, digits = loaded.spec.data.samples, loaded.spec.data.digits
     module = generate(loaded, tmp_path)
-    assert len(module.VOCAB) == 13 and module.VOCAB[module.PAD_TOKEN] == " "
+    assert len(module.VOCAB) == 13 and module.VOCAB[11] == " "
     assert module.START_TOKEN == 12 and module.VOCAB[:10] == "0123456789"
     x, y = module.load_examples()
     assert x["encoder_input"].shape == (n, 2 * digits + 1) and y.shape == (n, digits + 1)
@@ -641,3 +642,22 @@ def test_npz_variable_length_axis(tmp_path: Path) -> None:
     dataset = module.load_data()
     assert dataset.preprocessing == {}  # token ids are never scaled
     assert_class_proportions(dataset, y)
+
+
+def test_every_template_ships_in_the_wheel() -> None:
+    """pyproject's package data lists every template, and the loader finds each of them."""
+    import tomllib
+
+    from specc.codegen.env import templates_root
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["specc.templates"]
+    folder = ROOT / "templates"
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.glob("**/*.j2"))
+    assert "data/csv.py.j2" in names
+    for name in names:
+        assert any(
+            fnmatch.fnmatch(name, pattern) and name.count("/") == pattern.count("/")
+            for pattern in patterns
+        ), name
+        assert templates_root().joinpath(*name.split("/")).is_file(), name
