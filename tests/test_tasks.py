@@ -114,3 +114,18 @@ def test_runtime_evaluate_is_a_front_of_the_records() -> None:
     assert task_metrics("multilabel", y, np.array([[0.9], [0.2]]))["accuracy"] == 1.0
     with pytest.raises(ValueError, match="unknown task kind"):
         task_metrics("ranking", y, y)
+
+
+def test_record_fields_name_schema_fields_and_metrics_codegen_knows() -> None:
+    from specc.codegen.train_context import _METRIC_CODE
+
+    models = {
+        typing.get_args(m.model_fields["type"].annotation)[0]: m
+        for m in typing.get_args(typing.get_args(Task)[0])
+    }
+    for name, kind in TASK_KINDS.items():
+        for field in (kind.names_field, kind.count_field):
+            assert field is None or field in models[name].model_fields, (name, field)
+        assert set(kind.allowed_metrics) <= set(_METRIC_CODE), name
+        assert kind.default_metric in kind.allowed_metrics
+        assert set(kind.tracked_metrics) <= set(kind.allowed_metrics)

@@ -85,13 +85,9 @@ def loss_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
 @check
 def names_match_counts(spec: Spec, _: Path) -> Iterator[SpecError]:
     task = spec.task
-    pairs = {
-        "multiclass": ("class_names", "classes"),
-        "multilabel": ("label_names", "labels"),
-        "regression": ("target_names", "outputs"),
-    }
-    if task.type in pairs:
-        names_field, count_field = pairs[task.type]
+    kind = task_kind(task)
+    if kind.names_field and kind.count_field:
+        names_field, count_field = kind.names_field, kind.count_field
         names, count = getattr(task, names_field), getattr(task, count_field)
         if names is not None and len(names) != count:
             yield SpecError(
@@ -168,15 +164,6 @@ def references_resolve(spec: Spec, _: Path) -> Iterator[SpecError]:
             )
 
 
-_METRICS = {
-    "regression": ("mae", "mse", "rmse"),
-    "binary": ("accuracy", "auc", "precision", "recall"),
-    "multiclass": ("accuracy",),
-    "multilabel": ("accuracy", "auc", "precision", "recall"),
-    "seq2seq": ("accuracy",),
-}
-
-
 @check
 def training_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
     training = spec.training
@@ -188,13 +175,13 @@ def training_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
             f"`{es.monitor}` needs a validation split, but data.split.validation is 0",
             "set `data.split.validation`, e.g. to 0.15, or monitor `loss`",
         )
-    if training.class_weight != "none" and task not in ("binary", "multiclass"):
+    if training.class_weight != "none" and not task_kind(task).class_targets:
         yield SpecError(
             ("training", "class_weight"),
             f"class weights apply to binary and multiclass tasks, not {task}",
             "remove `class_weight`",
         )
-    allowed = _METRICS[task]
+    allowed = task_kind(task).allowed_metrics
     for i, metric in enumerate(training.metrics):
         if metric != "auto" and metric not in allowed:
             yield SpecError(

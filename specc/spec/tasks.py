@@ -43,10 +43,17 @@ class TaskKind:
     """Metric `auto` in `training.metrics` stands for."""
     tracked_metrics: tuple[str, ...]
     """Metrics compiled into every model of this kind, whatever the spec asks."""
+    allowed_metrics: tuple[str, ...]
+    """Metrics `training.metrics` may name for this kind."""
     headline: str
     """The test metric a quantization's allowed drop applies to."""
     class_targets: bool
-    """Targets are class ids (one label column; the split can be stratified)."""
+    """Targets are class ids (one label column; the split can be stratified; class weights
+    apply)."""
+    names_field: str | None
+    """The task field that names the classes, labels or outputs (e.g. `class_names`)."""
+    count_field: str | None
+    """The task field that counts them, when the spec sets it (e.g. `classes`)."""
     width_what: str
     """What the output width counts, for messages."""
     width: Callable[[Any], int]
@@ -95,8 +102,11 @@ TASK_KINDS: dict[str, TaskKind] = {
             losses=frozenset({"mse", "mae", "huber"}),
             default_metric="mae",
             tracked_metrics=(),
+            allowed_metrics=("mae", "mse", "rmse"),
             headline="r2",
             class_targets=False,
+            names_field="target_names",
+            count_field="outputs",
             width_what="outputs",
             width=lambda task: task.outputs,
             classes=lambda task: None,
@@ -115,8 +125,11 @@ TASK_KINDS: dict[str, TaskKind] = {
             losses=frozenset({"binary_crossentropy"}),
             default_metric="accuracy",
             tracked_metrics=("accuracy",),
+            allowed_metrics=("accuracy", "auc", "precision", "recall"),
             headline="accuracy",
             class_targets=True,
+            names_field="class_names",
+            count_field=None,
             width_what="binary (one sigmoid unit)",
             width=lambda task: 1,
             classes=lambda task: 2,
@@ -133,8 +146,11 @@ TASK_KINDS: dict[str, TaskKind] = {
             losses=frozenset({"sparse_categorical_crossentropy", "categorical_crossentropy"}),
             default_metric="accuracy",
             tracked_metrics=("accuracy",),
+            allowed_metrics=("accuracy",),
             headline="accuracy",
             class_targets=True,
+            names_field="class_names",
+            count_field="classes",
             width_what="classes",
             width=lambda task: task.classes,
             classes=lambda task: task.classes,
@@ -151,8 +167,11 @@ TASK_KINDS: dict[str, TaskKind] = {
             losses=frozenset({"binary_crossentropy"}),
             default_metric="accuracy",
             tracked_metrics=("accuracy",),
+            allowed_metrics=("accuracy", "auc", "precision", "recall"),
             headline="accuracy",
             class_targets=False,
+            names_field="label_names",
+            count_field="labels",
             width_what="labels",
             width=lambda task: task.labels,
             classes=lambda task: None,
@@ -172,8 +191,11 @@ TASK_KINDS: dict[str, TaskKind] = {
             losses=frozenset({"sparse_categorical_crossentropy"}),
             default_metric="accuracy",
             tracked_metrics=("accuracy",),
+            allowed_metrics=("accuracy",),
             headline="accuracy",
             class_targets=False,
+            names_field=None,
+            count_field=None,
             width_what="vocab_size",
             width=lambda task: task.vocab_size,
             classes=lambda task: None,
