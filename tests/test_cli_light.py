@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from specc.cli import cli
+from specc.spec import SpecErrors
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("tensorflow", "onnxruntime")
@@ -138,3 +139,19 @@ def test_click_groups_are_consistent() -> None:
     assert isinstance(cli, click.Group)
     for name, command in cli.commands.items():
         assert command.name == name
+
+
+@pytest.mark.parametrize("case", ["csv_shape_mismatch", "csv_target_count", "csv_two_inputs"])
+def test_codegen_reports_data_errors_cleanly(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV file that does not fit the spec is a located spec error (exit 2) for `codegen` as
+    for `validate`, never a traceback, and no code is written."""
+    monkeypatch.chdir(ROOT)
+    spec = f"tests/invalid/{case}.yaml"
+    result = CliRunner().invoke(cli, ["codegen", spec, "-o", str(tmp_path / "code")])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, SpecErrors)
+    expected = (ROOT / "tests" / "invalid" / f"{case}.expected").read_text(encoding="utf-8")
+    assert result.stderr == expected
+    assert not (tmp_path / "code").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import fnmatch
 import importlib.util
 import shutil
 import subprocess
@@ -19,10 +20,10 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from specc.codegen.data_context import SEQ2SEQ_VOCAB, data_context
+from specc.codegen.data_context import data_context
 from specc.codegen.env import environment
 from specc.spec import LoadedSpec, SpecErrors, load_spec, parse_spec
-from specc.spec.checks import DATASETS
+from specc.spec.datasets import DATASETS, SEQ2SEQ_VOCAB
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -102,7 +103,7 @@ def assert_partition(module: ModuleType, dataset) -> None:
 def assert_stats_from_train(module: ModuleType, dataset, preprocessing: str) -> None:
     """Statistics equal NumPy's over the training split, per last-axis channel."""
     x_train, _ = dataset.train
-    names = [n for n in module.INPUT_NAMES if x_train[n].dtype == np.float32]
+    names = [n for n in x_train if x_train[n].dtype == np.float32]
     if preprocessing == "none":
         assert dataset.preprocessing == {}
         return
@@ -135,12 +136,12 @@ def expected_y(loaded: LoadedSpec) -> tuple[type, tuple[int, ...]]:
 
 def assert_shapes(loaded: LoadedSpec, module: ModuleType, dataset) -> None:
     spec = loaded.spec
-    assert module.INPUT_NAMES == [inp.name for inp in spec.model.inputs]
+    input_names = [inp.name for inp in spec.model.inputs]
     assert module.SEED == spec.seed
     y_dtype, y_tail = expected_y(loaded)
     for split in (dataset.train, dataset.validation, dataset.test):
         x, y = split
-        assert list(x) == module.INPUT_NAMES
+        assert list(x) == input_names
         for inp in spec.model.inputs:
             assert x[inp.name].dtype == np.dtype(inp.dtype)
             assert x[inp.name].shape[1:] == tuple(inp.shape)
@@ -349,15 +350,15 @@ def assert_teacher_forcing(module: ModuleType, x: dict, y: np.ndarray) -> None:
 
 
 def test_seq2seq_vocabulary_matches_the_dataset_table() -> None:
-    assert len(SEQ2SEQ_VOCAB) == DATASETS["synthetic:addition"]["vocab_size"]
-    assert len(SEQ2SEQ_VOCAB) == DATASETS["synthetic:reverse"]["vocab_size"]
+    assert DATASETS["synthetic:addition"].vocab == SEQ2SEQ_VOCAB
+    assert DATASETS["synthetic:reverse"].vocab == SEQ2SEQ_VOCAB
 
 
 def test_addition_examples_are_correct_sums(tmp_path: Path) -> None:
     loaded = load_spec(ROOT / "specs" / "addition_seq2seq.yaml")
     n, digits = loaded.spec.data.samples, loaded.spec.data.digits
     module = generate(loaded, tmp_path)
-    assert len(module.VOCAB) == 13 and module.VOCAB[module.PAD_TOKEN] == " "
+    assert len(module.VOCAB) == 13 and module.VOCAB[11] == " "
     assert module.START_TOKEN == 12 and module.VOCAB[:10] == "0123456789"
     x, y = module.load_examples()
     assert x["encoder_input"].shape == (n, 2 * digits + 1) and y.shape == (n, digits + 1)
@@ -554,17 +555,11 @@ def test_csv_non_numeric_feature_is_a_clear_error(tmp_path: Path) -> None:
         module.load_examples()
 
 
-def test_csv_spec_problems_found_at_codegen(tmp_path: Path) -> None:
-    two_targets = csv_spec(
-        "{type: multiclass, classes: 3}",
-        target="[species, petal_width]",
-        shape="[3]",
-    )
+def test_csv_spec_problems_found_at_validation() -> None:
     with pytest.raises(SpecErrors, match=r"reads one target column \(the labels\), got 2"):
-        data_context(two_targets.spec, two_targets.base_dir)
-    wrong_shape = csv_spec("{type: multiclass, classes: 3}", shape="[5]")
+        csv_spec("{type: multiclass, classes: 3}", target="[species, petal_width]", shape="[3]")
     with pytest.raises(SpecErrors, match="4 feature columns do not fill shape"):
-        data_context(wrong_shape, wrong_shape.base_dir)
+        csv_spec("{type: multiclass, classes: 3}", shape="[5]")
 
 
 def test_long_data_paths_stay_within_the_line_length(tmp_path: Path) -> None:
@@ -647,3 +642,22 @@ def test_npz_variable_length_axis(tmp_path: Path) -> None:
     dataset = module.load_data()
     assert dataset.preprocessing == {}  # token ids are never scaled
     assert_class_proportions(dataset, y)
+
+
+def test_every_template_ships_in_the_wheel() -> None:
+    """pyproject's package data lists every template, and the loader finds each of them."""
+    import tomllib
+
+    from specc.codegen.env import templates_root
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["specc.templates"]
+    folder = ROOT / "templates"
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.glob("**/*.j2"))
+    assert "data/csv.py.j2" in names
+    for name in names:
+        assert any(
+            fnmatch.fnmatch(name, pattern) and name.count("/") == pattern.count("/")
+            for pattern in patterns
+        ), name
+        assert templates_root().joinpath(*name.split("/")).is_file(), name

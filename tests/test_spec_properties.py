@@ -1,9 +1,14 @@
 """Property tests: whatever is done to a valid spec, the front end answers with located
-`SpecErrors` (or accepts it), never with another exception."""
+`SpecErrors` (or accepts it), never with another exception; and a spec it accepts generates
+code without any error (every spec error is found by validation).
+
+Besides the example specs, two specs read data files (a CSV file and an npz archive from
+tests/data), so that mutations reach the checks of those sources too."""
 
 from __future__ import annotations
 
 import copy
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,13 +17,41 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from specc.codegen import generate
 from specc.pipeline import compile_spec
 from specc.spec import SpecErrors, parse_spec
 from specc.spec.layers import LAYER_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_FILES = sorted((ROOT / "specs").glob("*.yaml"))
-TEXTS = {p.name: p.read_text(encoding="utf-8") for p in SPEC_FILES}
+DATA_DIR = ROOT / "tests" / "data"
+DATA_FILES = sorted(DATA_DIR.glob("*.csv")) + sorted(DATA_DIR.glob("*.npz"))
+FILE_SPECS = {
+    "flowers_csv.yaml": """\
+specc: 1
+name: flowers
+task: {type: multiclass, classes: 3, class_names: [setosa, versicolor, virginica]}
+data: {type: csv, path: flowers.csv, target: species, split: {validation: 0.2, test: 0.2}}
+model:
+  inputs: [{name: flower, shape: [4]}]
+  layers: [{type: dense, units: 8}, {type: dense, units: 3}]
+""",
+    "shapes_npz.yaml": """\
+specc: 1
+name: shapes
+task: {type: multiclass, classes: 3}
+data: {type: npz, path: shapes.npz, target: label, preprocessing: minmax}
+model:
+  inputs:
+    - {name: image, shape: [4, 4, 1], source: pixels}
+    - {name: meta, shape: [3]}
+  layers:
+    - {name: flat, type: flatten, inputs: [image]}
+    - {type: concatenate, inputs: [flat, meta]}
+    - {type: dense, units: 3}
+""",
+}
+TEXTS = {p.name: p.read_text(encoding="utf-8") for p in SPEC_FILES} | FILE_SPECS
 DATA = {name: yaml.safe_load(text) for name, text in TEXTS.items()}
 
 SETTINGS = settings(
@@ -74,12 +107,16 @@ def _check(text: str, name: str) -> None:
     except SpecErrors as errors:
         _assert_located(errors, str(ROOT / path))
     with tempfile.TemporaryDirectory() as tmp:
+        for data_file in DATA_FILES:
+            shutil.copy(data_file, tmp)
         target = Path(tmp) / name
         target.write_text(text, encoding="utf-8")
         try:
-            compile_spec(target)
+            compiled = compile_spec(target)
         except SpecErrors as errors:
             _assert_located(errors, str(target))
+            return
+        generate(compiled.loaded, compiled.graph)  # an accepted spec generates code, no error
 
 
 def _assert_located(errors: SpecErrors, file: str) -> None:
@@ -178,5 +215,8 @@ def test_shuffle_list_items(name: str, data: st.DataObject) -> None:
 
 def test_unmodified_specs_are_accepted() -> None:
     for name, text in TEXTS.items():
-        assert parse_spec(text, ROOT / "specs" / name).spec.name == DATA[name]["name"]
-        assert compile_spec(ROOT / "specs" / name).graph is not None
+        folder = DATA_DIR if name in FILE_SPECS else ROOT / "specs"
+        assert parse_spec(text, folder / name).spec.name == DATA[name]["name"]
+        if name not in FILE_SPECS:
+            assert compile_spec(ROOT / "specs" / name).graph is not None
+        _check(text, name)  # compiles and generates code in a folder with the data files

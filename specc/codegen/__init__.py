@@ -51,8 +51,7 @@ class GeneratedCode:
 def generate(loaded: LoadedSpec, graph: Graph) -> GeneratedCode:
     """Render model.py, data.py and train.py for a validated spec and its lowered graph.
 
-    Raises `SpecErrors` for problems only visible here (e.g. a CSV file that does not fit the
-    model inputs).
+    Raises no `SpecErrors`: validation (`specc.spec.checks`) finds every problem of a spec.
     """
     from .data_context import data_context
     from .env import environment

@@ -1,65 +1,32 @@
 """The context of `templates/data.py.j2`: names, constants and comments of the generated `data.py`.
 
-Everything the template needs is decided here, so the template only picks the block of this
-spec's data source and fills in values. Literals come out as `ruff format` writes them.
+Everything the templates need is decided here: which partial renders the data source
+(`templates/data/<source>.py.j2`), which statistics helpers are included, the imports, and every
+constant as finished source (literals laid out by `specc.codegen.pyfmt`). The templates only
+place these values. What a task kind or a built-in dataset means comes from their records
+(`specc.spec.tasks`, `specc.spec.datasets`); CSV columns from `specc.spec.csvfile`.
 
-Problems only visible at code-generation time (a CSV data source feeding two model inputs, a
-target column count that does not fit the task, ...) raise `SpecErrors` pointing at the field.
+Nothing here raises on a spec: every problem of the data section is found by the spec checks
+(`specc.spec.checks_data`) when the spec is validated.
 """
 
 from __future__ import annotations
 
-import csv
-import textwrap
 from pathlib import Path
 from typing import Any
 
-from specc.spec.errors import SpecError, SpecErrors
+from specc.spec.csvfile import feature_names, target_names
+from specc.spec.datasets import DATASETS, SEQ2SEQ_VOCAB, START_TOKEN
 from specc.spec.load import LoadedSpec
 from specc.spec.schema import BuiltinData, CsvData, Input, NpzData, Spec
+from specc.spec.tasks import task_kind
 
-__all__ = ["SEQ2SEQ_VOCAB", "data_context"]
+from .pyfmt import comment_lines, constant, literal, path_constant, wrap
 
-LINE_LENGTH = 100
-
-# Token ids of the synthetic seq2seq datasets: a token's id is its position in this string. The
-# space pads, "=" is the decoder's start token. 13 tokens, as `DATASETS` in specc.spec.checks says.
-SEQ2SEQ_VOCAB = "0123456789+ ="
-PAD_TOKEN = SEQ2SEQ_VOCAB.index(" ")
-START_TOKEN = SEQ2SEQ_VOCAB.index("=")
+__all__ = ["data_context"]
 
 # The largest 10**k that `Generator.choice` can draw distinct numbers below (int64).
 _MAX_CHOICE_DIGITS = 18
-
-_SKLEARN = {
-    "sklearn:digits": (
-        "load_digits",
-        "load_digits()",
-        "scikit-learn's 8x8 handwritten digits: 1,797 images of 64 pixels valued 0..16, 10 classes",
-    ),
-    "sklearn:iris": (
-        "load_iris",
-        "load_iris()",
-        "scikit-learn's iris flowers: 150 examples of 4 measurements (cm), 3 species",
-    ),
-    "sklearn:wine": (
-        "load_wine",
-        "load_wine()",
-        "scikit-learn's wines: 178 examples of 13 chemical measurements, 3 cultivars",
-    ),
-    "sklearn:breast_cancer": (
-        "load_breast_cancer",
-        "load_breast_cancer()",
-        "scikit-learn's Wisconsin breast-cancer data: 569 examples of 30 features, "
-        "0 = malignant, 1 = benign",
-    ),
-    "sklearn:diabetes": (
-        "load_diabetes",
-        "load_diabetes(scaled=False)",
-        "scikit-learn's diabetes data: 442 patients, 10 raw (unscaled) baseline measurements, "
-        "disease progression one year later",
-    ),
-}
 
 _NP_DTYPES = {"float32": "np.float32", "int32": "np.int32", "int64": "np.int64"}
 
@@ -70,105 +37,61 @@ def data_context(spec: Spec | LoadedSpec, spec_dir: str | Path) -> dict[str, Any
     `spec_dir` is the folder of the spec file: CSV and NPZ paths are relative to it and are
     written into the generated code as absolute paths, so it runs from any folder.
     """
-    loaded = spec if isinstance(spec, LoadedSpec) else None
     spec = spec.spec if isinstance(spec, LoadedSpec) else spec
-    try:
-        return _context(spec, Path(spec_dir).resolve())
-    except SpecErrors as exc:
-        if loaded is None:
-            raise
-        raise SpecErrors([loaded.locate(error) for error in exc.errors]) from None
-
-
-def _context(spec: Spec, spec_dir: Path) -> dict[str, Any]:
+    spec_dir = Path(spec_dir).resolve()
     data = spec.data
-    task = spec.task
-    float_inputs = [inp.name for inp in spec.model.inputs if inp.dtype == "float32"]
-    scaled = float_inputs if data.preprocessing != "none" else []
-    _check_scalable(spec, scaled)
+    kind = task_kind(spec)
+    synthetic = isinstance(data, BuiltinData) and DATASETS[data.dataset].synthetic
     context: dict[str, Any] = {
         "spec_name": spec.name,
         "seed": spec.seed,
         "seed_comment": (
             "seed: drives the split and the generated examples"
-            if isinstance(data, BuiltinData) and data.dataset.startswith("synthetic:")
+            if synthetic
             else "seed: drives the split"
         ),
-        "task": task.type,
-        "y_doc": _y_doc(spec),
-        "input_names": _literal([inp.name for inp in spec.model.inputs], "INPUT_NAMES = "),
-        # task
-        "classes": _classes(spec),
-        "outputs": _outputs(spec),
-        # data.preprocessing
-        "preprocessing": data.preprocessing,
-        "scaled_inputs": _literal(scaled, "SCALED_INPUTS = ") if scaled else None,
-        "preprocessing_comment": _preprocessing_comment(data.preprocessing, float_inputs),
-        "no_stats_reason": (
-            "data.preprocessing is none"
-            if data.preprocessing == "none"
-            else "no model input holds floats (token ids are never scaled)"
-        ),
-        # data.split
+        "task": kind.name,
+        "y_doc": kind.target_doc(spec.task),
+        "classes": kind.classes(spec.task),
+        **_scaling_context(spec),
         **_split_context(spec),
-        # the data source; each block sets `source`
-        "synthetic": False,
-        "reads_file": False,
     }
-    if isinstance(data, BuiltinData) and data.dataset.startswith("sklearn:"):
-        context.update(_sklearn_context(spec, data))
-    elif isinstance(data, BuiltinData):
+    if isinstance(data, BuiltinData) and synthetic:
         context.update(_synthetic_context(spec, data))
+    elif isinstance(data, BuiltinData):
+        context.update(_sklearn_context(spec, data))
     elif isinstance(data, CsvData):
         context.update(_csv_context(spec, data, spec_dir))
     else:
         context.update(_npz_context(spec, data, spec_dir))
-    context["source_doc"] = _wrap(context["source_doc"])
+    context["source_template"] = f"data/{context['source']}.py.j2"
+    context["source_doc"] = "\n".join(wrap(context["source_doc"], "    "))
+    context["imports"] = _imports(context["source"], context.pop("loader", None))
     return context
 
 
-# --------------------------------------------------------------------------- task and targets
-
-
-def _classes(spec: Spec) -> int | None:
-    task = spec.task
-    if task.type == "multiclass":
-        return task.classes
-    if task.type == "binary":
-        return 2
-    return None
-
-
-def _outputs(spec: Spec) -> int | None:
-    """Width of a float target: regression outputs or multilabel labels."""
-    task = spec.task
-    if task.type == "regression":
-        return task.outputs
-    if task.type == "multilabel":
-        return task.labels
-    return None
-
-
-def _y_doc(spec: Spec) -> str:
-    task = spec.task
-    if task.type == "multiclass":
-        return f"multiclass, {task.classes} classes -> class ids, int32 (n,)"
-    if task.type == "binary":
-        return "binary -> 0/1 labels, float32 (n, 1)"
-    if task.type == "multilabel":
-        count = _plural(task.labels, "label")
-        return f"multilabel, {count} -> 0/1 per label, float32 (n, {task.labels})"
-    if task.type == "regression":
-        return f"regression, {_plural(task.outputs, 'output')} -> float32 (n, {task.outputs})"
-    return "seq2seq -> target token ids, int32 (n, steps)"
+def _imports(source: str, loader: str | None) -> str:
+    """The import block, sorted as ruff's isort sorts it."""
+    stdlib = ["from dataclasses import dataclass"]
+    if source == "csv":
+        stdlib.insert(0, "import csv")
+    if source in ("addition", "reverse"):
+        stdlib.insert(0, "from collections.abc import Iterable")
+    if source in ("csv", "npz"):
+        stdlib.append("from pathlib import Path")
+    third_party = ["import numpy as np"]
+    if loader:
+        third_party.append(f"from sklearn.datasets import {loader}")
+    third_party.append("from sklearn.model_selection import train_test_split")
+    return "\n".join(stdlib) + "\n\n" + "\n".join(third_party)
 
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _seq2seq_y_doc(steps: int) -> str:
-    return f"seq2seq -> the answer's token ids, int32 (n, {steps})"
+def _comment(text: str) -> str:
+    return "\n".join(comment_lines(text))
 
 
 # --------------------------------------------------------------------------- split and scaling
@@ -176,7 +99,7 @@ def _seq2seq_y_doc(steps: int) -> str:
 
 def _split_context(spec: Spec) -> dict[str, Any]:
     split = spec.data.split
-    classification = spec.task.type in ("binary", "multiclass")
+    classification = task_kind(spec).class_targets
     stratify = classification and split.stratify and split.shuffle
     parts = [f"validation {float(split.validation):g}", f"test {float(split.test):g}"]
     if stratify:
@@ -184,40 +107,65 @@ def _split_context(spec: Spec) -> dict[str, Any]:
     elif classification and split.stratify:
         parts.append("not stratified (stratifying needs shuffling)")
     parts.append("shuffled" if split.shuffle else "in order, unshuffled")
+    if split.shuffle:
+        doc = (
+            "Train, validation and test splits, shuffled with `seed`: the test split is drawn "
+            "first,\n    then the validation split from the rest."
+        )
+    else:
+        doc = (
+            "Train, validation and test splits in example order (data.split.shuffle is false, "
+            "so\n    `seed` is unused): the test split is taken first, then the validation split "
+            "from the rest."
+        )
+    binary = spec.task.type == "binary"
     return {
         "split_comment": _comment(
             "data.split: " + ", ".join(parts) + " (fractions of all examples)"
         ),
+        "split_template": "data/split.py.j2",
+        "split_doc": doc,
         "validation_fraction": repr(float(split.validation)),
         "test_fraction": repr(float(split.test)),
         "has_validation": split.validation > 0,
-        "shuffle": split.shuffle,
-        # binary targets are (n, 1): the template stratifies on `labels = y[:, 0]`
-        "stratify_on": (("labels" if spec.task.type == "binary" else "y") if stratify else None),
+        "order_argument": "random_state=seed" if split.shuffle else "shuffle=False",
+        # binary targets are (n, 1): the split stratifies on `labels = y[:, 0]`
+        "stratify_labels": stratify and binary,
+        "stratify_on": (("labels" if binary else "y") if stratify else None),
     }
 
 
-def _preprocessing_comment(preprocessing: str, float_inputs: list[str]) -> str:
+def _scaling_context(spec: Spec) -> dict[str, Any]:
+    """The preprocessing constants, the statistics helpers and the values `load_data` stores."""
+    preprocessing = spec.data.preprocessing
+    float_inputs = [inp.name for inp in spec.model.inputs if inp.dtype == "float32"]
+    scaled = float_inputs if preprocessing != "none" else []
     if preprocessing == "none":
-        return _comment("data.preprocessing: none (inputs reach the model unscaled)")
-    if not float_inputs:
-        return _comment(f"data.preprocessing: {preprocessing}, but no input holds floats")
-    return _comment(
-        f"data.preprocessing: {preprocessing} per last-axis channel of the float inputs, "
-        "fitted on train only"
-    )
-
-
-def _check_scalable(spec: Spec, scaled: list[str]) -> None:
-    """Normalization works per last-axis channel, so a scaled input needs a fixed last axis."""
-    for i, inp in enumerate(spec.model.inputs):
-        if inp.name in scaled and inp.shape[-1] is None:
-            _fail(
-                ("model", "inputs", i, "shape"),
-                f"float input `{inp.name}` is scaled per channel of its last axis, "
-                "which has no fixed size",
-                "give the last axis a size, or set `data.preprocessing: none`",
-            )
+        comment = "data.preprocessing: none (inputs reach the model unscaled)"
+    elif not float_inputs:
+        comment = f"data.preprocessing: {preprocessing}, but no input holds floats"
+    else:
+        comment = (
+            f"data.preprocessing: {preprocessing} per last-axis channel of the float inputs, "
+            "fitted on train only"
+        )
+    constants = _comment(comment)
+    helpers = []
+    if scaled:
+        constants += "\n" + constant("SCALED_INPUTS", scaled)
+        helpers.append(f"data/{preprocessing}.py.j2")
+    regression = spec.task.type == "regression"
+    if regression:
+        helpers.append("data/target_stats.py.j2")
+    train = ["x_train" if scaled else "_", "y_train" if regression else "_"]
+    return {
+        "preprocessing_constants": constants,
+        # the names `load_data` unpacks the training split into (None: it needs neither)
+        "train_names": ", ".join(train) if scaled or regression else None,
+        "statistics_templates": helpers,
+        "preprocessing_value": "preprocessing_stats(x_train)" if scaled else "{}",
+        "target_scaling_value": "target_stats(y_train)" if regression else "None",
+    }
 
 
 # --------------------------------------------------------------------------- sources
@@ -226,7 +174,7 @@ def _check_scalable(spec: Spec, scaled: list[str]) -> None:
 def _input_context(inp: Input) -> dict[str, Any]:
     return {
         "name": inp.name,
-        "key": _literal(inp.name),
+        "key": literal(inp.name),
         "np_dtype": _NP_DTYPES[inp.dtype],
         "dtype": inp.dtype,
         "shape": "(n, " + ", ".join(str(d) for d in inp.shape) + ")",
@@ -236,21 +184,24 @@ def _input_context(inp: Input) -> dict[str, Any]:
 
 def _sklearn_context(spec: Spec, data: BuiltinData) -> dict[str, Any]:
     inp = spec.model.inputs[0]  # the checks guarantee exactly one input of the right size
-    if inp.source not in (None, "x"):
-        _fail(
-            ("model", "inputs", 0, "source"),
-            f"dataset `{data.dataset}` provides one array, `x`, not `{inp.source}`",
-            "remove `source` or set `source: x`",
-        )
-    loader, call, about = _SKLEARN[data.dataset]
+    info = DATASETS[data.dataset]
+    class_ids = spec.task.type == "multiclass"
     return {
         "source": "sklearn",
-        "dataset": data.dataset,
-        "loader": loader,
-        "loader_call": call,
-        "raw_diabetes": data.dataset == "sklearn:diabetes",
+        "loader": info.loader,
+        "loader_call": info.loader_call,
+        "loader_note": (
+            "scaled=False: the raw measurements (the model learns its own scaling)"
+            if "scaled=False" in info.loader_args
+            else None
+        ),
         "input": _input_context(inp),
-        "source_doc": f"Examples: {about} (`{data.dataset}`), read as one array `x`.",
+        "targets": (
+            "bunch.target.astype(np.int32)"
+            if class_ids
+            else "bunch.target.astype(np.float32).reshape(-1, 1)"
+        ),
+        "source_doc": f"Examples: {info.description} (`{data.dataset}`), read as one array `x`.",
     }
 
 
@@ -263,14 +214,11 @@ def _synthetic_context(spec: Spec, data: BuiltinData) -> dict[str, Any]:
         for inp in spec.model.inputs
     ]
     context: dict[str, Any] = {
-        "source": "addition" if addition else "reverse",
-        "synthetic": True,
-        "dataset": data.dataset,
+        "source": DATASETS[data.dataset].loader,
         "samples": data.samples,
         "inputs": inputs,
-        "vocab": _literal(SEQ2SEQ_VOCAB),
+        "vocab": literal(SEQ2SEQ_VOCAB),
         "vocab_size": len(SEQ2SEQ_VOCAB),
-        "pad_token": PAD_TOKEN,
         "start_token": START_TOKEN,
     }
     if addition:
@@ -279,7 +227,7 @@ def _synthetic_context(spec: Spec, data: BuiltinData) -> dict[str, Any]:
         question = f"{example_a}+{example_b}".ljust(2 * data.digits + 1)
         answer = str(example_a + example_b).ljust(data.digits + 1)
         context.update(
-            y_doc=_seq2seq_y_doc(data.digits + 1),
+            y_doc=f"seq2seq -> the answer's token ids, int32 (n, {data.digits + 1})",
             digits=data.digits,
             example=f'"{question}" -> "{answer}"',
             source_doc=(
@@ -295,7 +243,7 @@ def _synthetic_context(spec: Spec, data: BuiltinData) -> dict[str, Any]:
         if data.length > 10:
             shown, reversed_ = f"{shown[:4]}...{shown[-2:]}", f"{reversed_[:4]}...{reversed_[-2:]}"
         context.update(
-            y_doc=_seq2seq_y_doc(data.length),
+            y_doc=f"seq2seq -> the answer's token ids, int32 (n, {data.length})",
             length=data.length,
             # `specc.spec.checks_data` caps samples at the 10**length strings there are
             distinct=data.length <= _MAX_CHOICE_DIGITS,
@@ -310,52 +258,26 @@ def _synthetic_context(spec: Spec, data: BuiltinData) -> dict[str, Any]:
 
 def _csv_context(spec: Spec, data: CsvData, spec_dir: Path) -> dict[str, Any]:
     path = (spec_dir / data.path).resolve()
-    with open(path, newline="", encoding="utf-8") as file:
-        header = [name.strip() for name in next(csv.reader(file, delimiter=data.delimiter), [])]
-    targets = [data.target] if isinstance(data.target, str) else list(data.target)
-    features = list(data.features) if data.features else [c for c in header if c not in targets]
-    both = [name for name in features if name in targets]
-    if both:
-        _fail(("data", "features"), f"column `{both[0]}` is both a feature and a target")
-    if not features:
-        _fail(("data", "features"), f"{path.name} has no column left for features")
-    _check_target_count(spec, len(targets))
-    inputs = spec.model.inputs
-    if len(inputs) != 1:
-        _fail(
-            ("model", "inputs"),
-            f"a CSV file provides one feature array, the model declares {len(inputs)} inputs",
-        )
-    inp = inputs[0]
-    if inp.source not in (None, "x"):
-        _fail(
-            ("model", "inputs", 0, "source"),
-            f"a CSV file provides one array, `x` (the feature columns), not `{inp.source}`",
-            "remove `source`",
-        )
-    size = 1
-    for dim in inp.shape:
-        size *= dim or 0
-    if size != len(features):
-        _fail(
-            ("model", "inputs", 0, "shape"),
-            f"{len(features)} feature columns do not fill shape {list(inp.shape)}",
-            f"use a fixed shape whose product is {len(features)}, e.g. [{len(features)}]",
-        )
-    task = spec.task
-    class_names = getattr(task, "class_names", None)
+    targets = target_names(data)
+    features = feature_names(data, spec_dir)
+    inp = spec.model.inputs[0]  # the checks guarantee one input that the columns fill
+    class_names = getattr(spec.task, "class_names", None)
+    task = spec.task.type
     return {
         "source": "csv",
-        "reads_file": True,
-        "path": _path_literal(path, "CSV_PATH = "),
-        "delimiter": _literal(data.delimiter),
-        "feature_columns": _literal(features, "FEATURE_COLUMNS = "),
+        "path": path_constant("CSV_PATH", path.as_posix()),
+        "delimiter": literal(data.delimiter),
+        "feature_columns": constant("FEATURE_COLUMNS", features),
         "features_comment": (
             "data.features" if data.features else "data.features: every column but the targets"
         ),
-        "target_columns": _literal(targets, "TARGET_COLUMNS = "),
-        "class_names": _literal(class_names, "CLASS_NAMES = ") if class_names else None,
+        "target_columns": constant("TARGET_COLUMNS", targets),
+        "class_names": constant("CLASS_NAMES", class_names) if class_names else None,
         "input": _input_context(inp),
+        "y_np_dtype": "np.int32" if task == "multiclass" else "np.float32",
+        "y_value": {"multiclass": "y", "binary": "y.reshape(-1, 1)"}.get(
+            task, "y.astype(np.float32)"
+        ),
         "source_doc": (
             f"Examples: the rows of `{path.name}` (data.path): "
             f"{_plural(len(features), 'feature column')} as the model input `{inp.name}`, "
@@ -364,102 +286,30 @@ def _csv_context(spec: Spec, data: CsvData, spec_dir: Path) -> dict[str, Any]:
     }
 
 
-def _check_target_count(spec: Spec, count: int) -> None:
-    task = spec.task
-    if task.type == "seq2seq":
-        _fail(("data", "type"), "a CSV file cannot hold token sequences", "use an npz archive")
-    wanted = _outputs(spec) or 1
-    if count == wanted:
-        return
-    if task.type in ("binary", "multiclass"):
-        message = f"a {task.type} task reads one target column (the labels), got {count}"
-    else:
-        width = _plural(wanted, "output" if task.type == "regression" else "label")
-        message = f"a {task.type} task with {width} reads {_plural(wanted, 'target column')}"
-        message += f", got {count}"
-    _fail(("data", "target"), message)
-
-
 def _npz_context(spec: Spec, data: NpzData, spec_dir: Path) -> dict[str, Any]:
     path = (spec_dir / data.path).resolve()
     inputs = spec.model.inputs
-    variable = any(d is None for inp in inputs for d in inp.shape)
+    task = spec.task.type
+    width = task_kind(spec).target_columns(spec.task)
+    y_shape = {
+        "multiclass": "len(target)",
+        "binary": "len(target), 1",
+        "seq2seq": "len(target), -1",
+    }.get(task, f"len(target), {width}")
     return {
         "source": "npz",
-        "reads_file": True,
-        "path": _path_literal(path, "NPZ_PATH = "),
-        "input_arrays": _literal(
-            {inp.name: inp.source or inp.name for inp in inputs}, "INPUT_ARRAYS = "
+        "path": path_constant("NPZ_PATH", path.as_posix()),
+        "input_arrays": constant(
+            "INPUT_ARRAYS", {inp.name: inp.source or inp.name for inp in inputs}
         ),
-        "input_shapes": _literal({inp.name: tuple(inp.shape) for inp in inputs}, "INPUT_SHAPES = "),
-        "input_dtypes": _literal({inp.name: inp.dtype for inp in inputs}, "INPUT_DTYPES = "),
-        "target_array": _literal(data.target),
-        "variable_axes": variable,
+        "input_shapes": constant("INPUT_SHAPES", {inp.name: tuple(inp.shape) for inp in inputs}),
+        "input_dtypes": constant("INPUT_DTYPES", {inp.name: inp.dtype for inp in inputs}),
+        "target_array": literal(data.target),
+        "variable_axes": any(d is None for inp in inputs for d in inp.shape),
+        "y_shape": y_shape,
+        "y_np_dtype": "np.int32" if task in ("multiclass", "seq2seq") else "np.float32",
         "source_doc": (
             f"Examples: the arrays of `{path.name}` (data.path), one per model input, and the "
             f"targets `{data.target}`."
         ),
     }
-
-
-def _fail(path: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
-    raise SpecErrors([SpecError(path, message, hint)])
-
-
-# --------------------------------------------------------------------------- Python literals
-
-
-def _literal(value: Any, prefix: str = "") -> str:
-    """Source of `value` as `ruff format` writes it after `prefix` (e.g. "NAME = "): on one line
-    if it fits, else one item per line with a trailing comma."""
-    flat = _flat(value)
-    if len(prefix) + len(flat) <= LINE_LENGTH or not isinstance(value, (list, tuple, dict)):
-        return flat
-    if isinstance(value, dict):
-        items = [f"{_flat(key)}: {_flat(item)}" for key, item in value.items()]
-    else:
-        items = [_flat(item) for item in value]
-    opening, closing = {dict: "{}", list: "[]", tuple: "()"}[type(value)]
-    return opening + "\n" + "".join(f"    {item},\n" for item in items) + closing
-
-
-def _flat(value: Any) -> str:
-    if isinstance(value, str):
-        text = repr(value)
-        if text.startswith("'") and '"' not in value:
-            text = '"' + text[1:-1].replace("\\'", "'") + '"'
-        return text
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_flat(k)}: {_flat(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, tuple):
-        inner = ", ".join(_flat(item) for item in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, list):
-        return "[" + ", ".join(_flat(item) for item in value) + "]"
-    return repr(value)
-
-
-def _path_literal(path: Path, prefix: str) -> str:
-    """`Path("...")` of an absolute path; a long one is split into adjacent string literals."""
-    text = path.as_posix()
-    single = f"Path({_flat(text)})"
-    if len(prefix) + len(single) <= LINE_LENGTH:
-        return single
-    chunks: list[str] = []
-    for part in text.split("/"):
-        piece = part if not chunks else "/" + part
-        if chunks and len(chunks[-1]) + len(piece) <= LINE_LENGTH - 10:
-            chunks[-1] += piece
-        else:
-            chunks.append(piece)
-    return "Path(\n" + "".join(f"    {_flat(chunk)}\n" for chunk in chunks) + ")"
-
-
-def _comment(text: str) -> str:
-    """`# ` comment lines of `text`, wrapped to the line length."""
-    return "\n".join("# " + line for line in textwrap.wrap(text, LINE_LENGTH - 2))
-
-
-def _wrap(text: str) -> str:
-    """Docstring paragraph wrapped to the line length."""
-    return "\n".join(textwrap.wrap(text, LINE_LENGTH - 4, break_on_hyphens=False))

@@ -19,7 +19,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Union
 
-__all__ = ["LINE_LENGTH", "Call", "Raw", "comment_lines", "identifier", "literal", "statement"]
+__all__ = [
+    "LINE_LENGTH",
+    "Call",
+    "Raw",
+    "comment_lines",
+    "constant",
+    "identifier",
+    "literal",
+    "path_constant",
+    "statement",
+]
 
 LINE_LENGTH = 100
 INDENT = "    "
@@ -129,7 +139,42 @@ def literal(value: object) -> str:
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
     if isinstance(value, list):
         return f"[{', '.join(literal(v) for v in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"no literal for {type(value).__name__}: {value!r}")
+
+
+def constant(name: str, value: object) -> str:
+    """`NAME = value` as ruff writes it: on one line if it fits, else a list, tuple or dict with
+    one item per line and a trailing comma."""
+    one = f"{name} = {literal(value)}"
+    if len(one) <= LINE_LENGTH or not isinstance(value, (list, tuple, dict)) or not value:
+        return one
+    if isinstance(value, dict):
+        items = [f"{literal(k)}: {literal(v)}" for k, v in value.items()]
+    else:
+        items = [literal(item) for item in value]
+    opening, closing = {dict: "{}", list: "[]", tuple: "()"}[type(value)]
+    body = "".join(f"{INDENT}{item},\n" for item in items)
+    return f"{name} = {opening}\n{body}{closing}"
+
+
+def path_constant(name: str, path: str) -> str:
+    """`NAME = Path("...")` of a POSIX path; a path too long for one line is split at `/` into
+    adjacent string literals, one per line."""
+    one = f"{name} = Path({literal(path)})"
+    if len(one) <= LINE_LENGTH:
+        return one
+    width = LINE_LENGTH - len(INDENT) - 2  # the quotes
+    chunks: list[str] = []
+    for part in path.split("/"):
+        piece = part if not chunks else "/" + part
+        if chunks and len(chunks[-1]) + len(piece) <= width:
+            chunks[-1] += piece
+        else:
+            chunks.append(piece)
+    body = "".join(f"{INDENT}{literal(chunk)}\n" for chunk in chunks)
+    return f"{name} = Path(\n{body})"
 
 
 RESERVED = frozenset(

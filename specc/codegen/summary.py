@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ..ir.graph import Graph, Node
 from ..ir.shapes import fmt_shape
 from ..spec import LoadedSpec
+from ..spec.tasks import task_kind
 from .pyfmt import wrap
 
 __all__ = ["docstring", "layer_summary", "network_sentence", "spec_comment", "task_phrase"]
@@ -80,18 +81,8 @@ def layer_summary(node: Node) -> str:
 
 
 def task_phrase(loaded: LoadedSpec) -> str:
-    task = loaded.spec.task
-    if task.type == "regression":
-        names = f" ({', '.join(task.target_names)})" if task.target_names else ""
-        return f"predicts {task.outputs} real value{'s' if task.outputs > 1 else ''}{names}"
-    if task.type == "binary":
-        names = f" ({' vs '.join(task.class_names)})" if task.class_names else ""
-        return f"classifies into two classes{names}"
-    if task.type == "multiclass":
-        return f"classifies into {task.classes} classes"
-    if task.type == "multilabel":
-        return f"predicts {task.labels} independent labels"
-    return f"maps token sequences to sequences over a vocabulary of {task.vocab_size}"
+    """What the network does, e.g. `classifies into 10 classes` (from the task's record)."""
+    return task_kind(loaded.spec).phrase(loaded.spec.task)
 
 
 def _is_chain(graph: Graph) -> bool:

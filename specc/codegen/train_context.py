@@ -10,17 +10,11 @@ from typing import Any
 from ..ir.graph import Graph
 from ..spec import LoadedSpec
 from ..spec.schema import Spec
+from ..spec.tasks import task_kind
 from .pyfmt import INDENT, Call, Raw, literal, wrap
 
 __all__ = ["resolve_loss", "resolve_metrics", "train_context"]
 
-_TASK_LOSS = {
-    "regression": "mse",
-    "binary": "binary_crossentropy",
-    "multilabel": "binary_crossentropy",
-    "multiclass": "sparse_categorical_crossentropy",
-    "seq2seq": "sparse_categorical_crossentropy",
-}
 _METRIC_CODE = {
     "accuracy": Raw('"accuracy"'),
     "auc": Call("keras.metrics.AUC", kwargs=(("name", Raw('"auc"')),)),
@@ -41,18 +35,15 @@ _OPTIMIZERS = {
 def resolve_loss(spec: Spec) -> str:
     """The Keras loss name; `auto` follows the task."""
     loss = spec.training.loss
-    return _TASK_LOSS[spec.task.type] if loss == "auto" else loss
+    return task_kind(spec).default_loss if loss == "auto" else loss
 
 
 def resolve_metrics(spec: Spec) -> list[str]:
     """Metrics compiled into the model (reported per epoch). Classification always tracks
     accuracy; `auto` is accuracy for classification and seq2seq, MAE for regression."""
-    task = spec.task.type
-    default = "mae" if task == "regression" else "accuracy"
-    wanted = [default if m == "auto" else m for m in spec.training.metrics]
-    if task != "regression":
-        wanted.insert(0, "accuracy")
-    return list(dict.fromkeys(wanted))
+    kind = task_kind(spec)
+    wanted = [kind.default_metric if m == "auto" else m for m in spec.training.metrics]
+    return list(dict.fromkeys([*kind.tracked_metrics, *wanted]))
 
 
 def _constant(comment: str, name: str, value: Any) -> list[str]:

@@ -74,10 +74,16 @@ def codegen(spec: Path, output: Path) -> None:
     """Write the generated Keras code only, without training (no TensorFlow import)."""
     from specc.codegen import generate
 
-    from .common import compile_or_exit
+    from .common import EXIT_INVALID, compile_or_exit, report_spec_errors
 
     compiled = compile_or_exit(spec)
-    code = generate(compiled.loaded, compiled.graph)
+    try:
+        code = generate(compiled.loaded, compiled.graph)
+    except SpecErrors as errors:
+        # `validate` finds every spec error, so this is a bug; still, say it as a spec error
+        located = [compiled.loaded.locate(error) for error in errors.errors]
+        report_spec_errors(SpecErrors(located))
+        sys.exit(EXIT_INVALID)
     code.write(output)
     for name in sorted(code.files):
         click.echo(str(output / name))

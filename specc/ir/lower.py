@@ -26,18 +26,12 @@ from typing import Any
 
 from ..spec.errors import SpecError, SpecErrors
 from ..spec.schema import Spec
+from ..spec.tasks import task_kind
 from .graph import Graph, Node, TensorSpec
 from .shapes import RULES, Ctx, fmt_shape
 
-__all__ = ["TASK_ACTIVATIONS", "lower", "resolve_initializer"]
+__all__ = ["lower", "resolve_initializer"]
 
-TASK_ACTIVATIONS = {
-    "regression": "linear",
-    "binary": "sigmoid",
-    "multilabel": "sigmoid",
-    "multiclass": "softmax",
-    "seq2seq": "softmax",
-}
 HE_ACTIVATIONS = frozenset(
     {"relu", "relu6", "leaky_relu", "elu", "gelu", "gelu_tanh", "silu", "swish", "mish"}
 )
@@ -160,27 +154,17 @@ def _resolve_attrs(layer: Any, role: str | None, task: str) -> dict[str, Any]:
         attrs["activation"] = "relu" if activation == "auto" else activation
         return attrs
     if activation == "auto":
-        activation = {"task": TASK_ACTIVATIONS[task], "linear": "linear"}.get(role or "", "relu")
+        task_activation = task_kind(task).activation
+        activation = {"task": task_activation, "linear": "linear"}.get(role or "", "relu")
     attrs["activation"] = activation
     if layer.type in WEIGHTED:
         attrs["initializer"] = resolve_initializer(layer.initializer, activation)
     return attrs
 
 
-def _task_shape(spec: Spec) -> tuple[int, str]:
-    task = spec.task
-    widths = {
-        "regression": lambda: task.outputs,
-        "binary": lambda: 1,
-        "multiclass": lambda: task.classes,
-        "multilabel": lambda: task.labels,
-        "seq2seq": lambda: task.vocab_size,
-    }
-    return widths[task.type](), task.type
-
-
 def _check_output(node: Node, spec: Spec) -> SpecError | None:
-    width, task = _task_shape(spec)
+    task = spec.task.type
+    width = task_kind(task).width(spec.task)
     shape = node.output.shape
     if task == "seq2seq":
         if len(shape) == 2 and shape[-1] == width:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .errors import SpecError, did_you_mean
 from .schema import Spec
+from .tasks import task_kind
 
 __all__ = ["CHECKS", "DATASETS", "run_checks"]
 
@@ -39,37 +40,15 @@ def output_layers(spec: Spec) -> list[tuple[int, object]]:
     return [by_name[name] for name in spec.model.outputs if name in by_name]
 
 
-def _task_width(spec: Spec) -> tuple[int, str]:
-    task = spec.task
-    if task.type == "regression":
-        return task.outputs, "outputs"
-    if task.type == "binary":
-        return 1, "binary (one sigmoid unit)"
-    if task.type == "multiclass":
-        return task.classes, "classes"
-    if task.type == "multilabel":
-        return task.labels, "labels"
-    return task.vocab_size, "vocab_size"
-
-
-_OUTPUT_ACTIVATIONS = {
-    "regression": {"auto", "linear", "relu", "softplus"},
-    "binary": {"auto", "sigmoid"},
-    "multiclass": {"auto", "softmax"},
-    "multilabel": {"auto", "sigmoid"},
-    "seq2seq": {"auto", "softmax"},
-}
-
-
 @check
 def output_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
-    width, what = _task_width(spec)
-    task = spec.task.type
+    kind = task_kind(spec)
+    width, what, task = kind.width(spec.task), kind.width_what, kind.name
     for index, layer in output_layers(spec):
         path = ("model", "layers", index)
         activation = getattr(layer, "activation", None)
-        if isinstance(activation, str) and activation not in _OUTPUT_ACTIVATIONS[task]:
-            allowed = sorted(_OUTPUT_ACTIVATIONS[task] - {"auto"})
+        if isinstance(activation, str) and activation not in kind.activations:
+            allowed = sorted(kind.activations - {"auto"})
             yield SpecError(
                 path + ("activation",),
                 f"output activation `{activation}` does not fit a {task} task: expected "
@@ -85,20 +64,12 @@ def output_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
             )
 
 
-_LOSSES = {
-    "regression": {"mse", "mae", "huber"},
-    "binary": {"binary_crossentropy"},
-    "multiclass": {"sparse_categorical_crossentropy", "categorical_crossentropy"},
-    "multilabel": {"binary_crossentropy"},
-    "seq2seq": {"sparse_categorical_crossentropy"},
-}
-
-
 @check
 def loss_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
     loss = spec.training.loss
     task = spec.task.type
-    if loss == "auto" or loss in _LOSSES[task]:
+    losses = task_kind(task).losses
+    if loss == "auto" or loss in losses:
         return
     detail = ""
     if task == "multiclass":
@@ -106,7 +77,7 @@ def loss_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
     yield SpecError(
         ("training", "loss"),
         f"loss `{loss}` does not fit a {task} task{detail}: expected "
-        + " or ".join(f"`{x}`" for x in sorted(_LOSSES[task])),
+        + " or ".join(f"`{x}`" for x in sorted(losses)),
         "use `auto` to let the task choose",
     )
 
@@ -114,13 +85,9 @@ def loss_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
 @check
 def names_match_counts(spec: Spec, _: Path) -> Iterator[SpecError]:
     task = spec.task
-    pairs = {
-        "multiclass": ("class_names", "classes"),
-        "multilabel": ("label_names", "labels"),
-        "regression": ("target_names", "outputs"),
-    }
-    if task.type in pairs:
-        names_field, count_field = pairs[task.type]
+    kind = task_kind(task)
+    if kind.names_field and kind.count_field:
+        names_field, count_field = kind.names_field, kind.count_field
         names, count = getattr(task, names_field), getattr(task, count_field)
         if names is not None and len(names) != count:
             yield SpecError(
@@ -197,15 +164,6 @@ def references_resolve(spec: Spec, _: Path) -> Iterator[SpecError]:
             )
 
 
-_METRICS = {
-    "regression": ("mae", "mse", "rmse"),
-    "binary": ("accuracy", "auc", "precision", "recall"),
-    "multiclass": ("accuracy",),
-    "multilabel": ("accuracy", "auc", "precision", "recall"),
-    "seq2seq": ("accuracy",),
-}
-
-
 @check
 def training_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
     training = spec.training
@@ -217,13 +175,13 @@ def training_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
             f"`{es.monitor}` needs a validation split, but data.split.validation is 0",
             "set `data.split.validation`, e.g. to 0.15, or monitor `loss`",
         )
-    if training.class_weight != "none" and task not in ("binary", "multiclass"):
+    if training.class_weight != "none" and not task_kind(task).class_targets:
         yield SpecError(
             ("training", "class_weight"),
             f"class weights apply to binary and multiclass tasks, not {task}",
             "remove `class_weight`",
         )
-    allowed = _METRICS[task]
+    allowed = task_kind(task).allowed_metrics
     for i, metric in enumerate(training.metrics):
         if metric != "auto" and metric not in allowed:
             yield SpecError(

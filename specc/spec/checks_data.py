@@ -1,5 +1,7 @@
 """Cross-field checks of the `data` section: built-in datasets against the task and the model
-inputs, and data files that must exist with the columns the spec names."""
+inputs, data files that must exist with the columns the spec names, CSV columns against the task
+and the input shape, and inputs that can be scaled. Every data problem code generation could
+meet is found here, so `specc validate` reports it and code generation never fails on it."""
 
 from __future__ import annotations
 
@@ -7,29 +9,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .checks import check
+from .csvfile import CsvHeaderError, read_header, target_names
+from .datasets import DATASETS, SYNTHETIC_PARAMETERS
 from .errors import SpecError, did_you_mean
 from .schema import BuiltinData, CsvData, NpzData, Spec
+from .tasks import task_kind
 
-__all__ = ["DATASETS", "SYNTHETIC_ONLY", "synthetic_lengths"]
-
-# What each built-in dataset provides: task type, classes, and the arrays with their shapes.
-DATASETS: dict[str, dict] = {
-    "sklearn:digits": {"task": "multiclass", "classes": 10, "arrays": {"x": 64}},
-    "sklearn:iris": {"task": "multiclass", "classes": 3, "arrays": {"x": 4}},
-    "sklearn:wine": {"task": "multiclass", "classes": 3, "arrays": {"x": 13}},
-    "sklearn:breast_cancer": {"task": "binary", "classes": 2, "arrays": {"x": 30}},
-    "sklearn:diabetes": {"task": "regression", "outputs": 1, "arrays": {"x": 10}},
-    "synthetic:addition": {"task": "seq2seq", "vocab_size": 13},
-    "synthetic:reverse": {"task": "seq2seq", "vocab_size": 13},
-}
-SYNTHETIC_ONLY = ("samples", "digits", "length")
+__all__ = ["DATASETS"]
 
 
-def synthetic_lengths(data: BuiltinData) -> dict[str, int]:
-    """Sequence lengths of the arrays of a synthetic dataset."""
-    if data.dataset == "synthetic:addition":
-        return {"encoder_input": 2 * data.digits + 1, "decoder_input": data.digits + 1}
-    return {"encoder_input": data.length, "decoder_input": data.length}
+def _size(shape: list[int | None]) -> int:
+    """Elements of a shape; a variable axis counts as 0 (it fills no fixed number of columns)."""
+    size = 1
+    for dim in shape:
+        size *= dim or 0
+    return size
 
 
 @check
@@ -38,61 +32,66 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
     if not isinstance(data, BuiltinData):
         return
     info = DATASETS[data.dataset]
-    if info["task"] != spec.task.type:
+    if info.task != spec.task.type:
         yield SpecError(
             ("task", "type"),
-            f"dataset `{data.dataset}` is a {info['task']} dataset, "
-            f"but the task is {spec.task.type}",
-            f"set `task.type: {info['task']}`",
+            f"dataset `{data.dataset}` is a {info.task} dataset, but the task is {spec.task.type}",
+            f"set `task.type: {info.task}`",
         )
-    elif (
-        "classes" in info
-        and spec.task.type == "multiclass"
-        and spec.task.classes != info["classes"]
-    ):
+    elif spec.task.type == "multiclass" and spec.task.classes != info.classes:
         yield SpecError(
             ("task", "classes"),
-            f"dataset `{data.dataset}` has {info['classes']} classes, got {spec.task.classes}",
-            f"set `classes: {info['classes']}`",
+            f"dataset `{data.dataset}` has {info.classes} classes, got {spec.task.classes}",
+            f"set `classes: {info.classes}`",
         )
-    elif spec.task.type == "seq2seq" and spec.task.vocab_size != info["vocab_size"]:
+    elif spec.task.type == "seq2seq" and spec.task.vocab_size != len(info.vocab or ""):
         yield SpecError(
             ("task", "vocab_size"),
-            f"dataset `{data.dataset}` has a vocabulary of {info['vocab_size']} tokens, "
+            f"dataset `{data.dataset}` has a vocabulary of {len(info.vocab or '')} tokens, "
             f"got {spec.task.vocab_size}",
-            f"set `vocab_size: {info['vocab_size']}`",
+            f"set `vocab_size: {len(info.vocab or '')}`",
         )
-    if not data.dataset.startswith("synthetic:"):
-        for name in SYNTHETIC_ONLY:
-            # the default value is accepted: the resolved spec (lock file) writes it out
-            if getattr(data, name) != BuiltinData.model_fields[name].default:
-                yield SpecError(
-                    ("data", name),
-                    f"`{name}` applies only to synthetic datasets, got `{name}: "
-                    f"{getattr(data, name)}` for `{data.dataset}`",
-                    "remove it",
-                )
-        features = info["arrays"]["x"]
-        inputs = spec.model.inputs
-        if len(inputs) != 1:
-            yield SpecError(
-                ("model", "inputs"),
-                f"dataset `{data.dataset}` provides one input array, "
-                f"the model declares {len(inputs)}",
-            )
-            return
-        size = 1
-        for dim in inputs[0].shape:
-            size *= dim or 0
-        if size != features:
-            yield SpecError(
-                ("model", "inputs", 0, "shape"),
-                f"dataset `{data.dataset}` has {features} features per example, but shape "
-                f"{list(inputs[0].shape)} holds {size}",
-                f"use a shape whose product is {features}, e.g. [{features}]",
-            )
+    if info.synthetic:
+        yield from _synthetic_fits(spec, data)
         return
-    distinct = 10 ** (2 * data.digits) if data.dataset == "synthetic:addition" else 10**data.length
+    for name in SYNTHETIC_PARAMETERS:
+        # the default value is accepted: the resolved spec (lock file) writes it out
+        if getattr(data, name) != BuiltinData.model_fields[name].default:
+            yield SpecError(
+                ("data", name),
+                f"`{name}` applies only to synthetic datasets, got `{name}: "
+                f"{getattr(data, name)}` for `{data.dataset}`",
+                "remove it",
+            )
+    (array,) = info.arrays(data)
+    features = _size(list(array.shape))
+    inputs = spec.model.inputs
+    if len(inputs) != 1:
+        yield SpecError(
+            ("model", "inputs"),
+            f"dataset `{data.dataset}` provides one input array, the model declares {len(inputs)}",
+        )
+        return
+    if inputs[0].source not in (None, array.name):
+        yield SpecError(
+            ("model", "inputs", 0, "source"),
+            f"dataset `{data.dataset}` provides one array, `{array.name}`, "
+            f"not `{inputs[0].source}`",
+            f"remove `source` or set `source: {array.name}`",
+        )
+    size = _size(inputs[0].shape)
+    if size != features:
+        yield SpecError(
+            ("model", "inputs", 0, "shape"),
+            f"dataset `{data.dataset}` has {features} features per example, but shape "
+            f"{list(inputs[0].shape)} holds {size}",
+            f"use a shape whose product is {features}, e.g. [{features}]",
+        )
+
+
+def _synthetic_fits(spec: Spec, data: BuiltinData) -> Iterator[SpecError]:
+    info = DATASETS[data.dataset]
+    distinct = info.max_samples(data)
     if data.samples > distinct:
         yield SpecError(
             ("data", "samples"),
@@ -101,7 +100,7 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
             f"use at most {distinct}: repeated examples would put training questions in the "
             "test split",
         )
-    lengths = synthetic_lengths(data)
+    lengths = {array.name: array.shape[0] for array in info.arrays(data)}
     sources = {inp.source or inp.name: i for i, inp in enumerate(spec.model.inputs)}
     for array, length in lengths.items():
         if array not in sources:
@@ -147,18 +146,86 @@ def data_files_exist(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
         )
         return
     if isinstance(data, CsvData):
-        try:
-            with open(path, encoding="utf-8") as fh:
-                header = [h.strip() for h in fh.readline().rstrip("\n").split(data.delimiter)]
-        except (OSError, UnicodeDecodeError) as exc:
-            yield SpecError(("data", "path"), f"cannot read the file: {exc}")
-            return
-        targets = [data.target] if isinstance(data.target, str) else list(data.target)
-        wanted = [("target", t) for t in targets] + [("features", f) for f in data.features or []]
-        for field, column in wanted:
-            if column not in header:
-                yield SpecError(
-                    ("data", field),
-                    f"column `{column}` is not in the CSV header",
-                    did_you_mean(column, header) or f"columns: {', '.join(header[:12])}",
-                )
+        yield from _csv_fits(spec, data, path)
+
+
+def _csv_fits(spec: Spec, data: CsvData, path: Path) -> Iterator[SpecError]:
+    """The CSV header names the columns the spec reads, and they fit the task and the input."""
+    try:
+        header = read_header(path, data.delimiter)
+    except CsvHeaderError as exc:
+        yield SpecError(("data", "path"), str(exc))
+        return
+    targets = target_names(data)
+    wanted = [("target", t) for t in targets] + [("features", f) for f in data.features or []]
+    for field, column in wanted:
+        if column not in header:
+            yield SpecError(
+                ("data", field),
+                f"column `{column}` is not in the CSV header",
+                did_you_mean(column, header) or f"columns: {', '.join(header[:12])}",
+            )
+    features = list(data.features) if data.features else [c for c in header if c not in targets]
+    both = [name for name in features if name in targets]
+    if both:
+        yield SpecError(("data", "features"), f"column `{both[0]}` is both a feature and a target")
+    elif not features:
+        yield SpecError(("data", "features"), f"{path.name} has no column left for features")
+    yield from _csv_targets_fit(spec, len(targets))
+    inputs = spec.model.inputs
+    for i, inp in enumerate(inputs):
+        if inp.source not in (None, "x"):
+            yield SpecError(
+                ("model", "inputs", i, "source"),
+                f"a CSV file provides one array, `x` (the feature columns), not `{inp.source}`",
+                "remove `source`",
+            )
+    if len(inputs) != 1:
+        yield SpecError(
+            ("model", "inputs"),
+            f"a CSV file provides one feature array, the model declares {len(inputs)} inputs",
+        )
+    elif features and not both and _size(inputs[0].shape) != len(features):
+        yield SpecError(
+            ("model", "inputs", 0, "shape"),
+            f"{len(features)} feature columns do not fill shape {list(inputs[0].shape)}",
+            f"use a fixed shape whose product is {len(features)}, e.g. [{len(features)}]",
+        )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _csv_targets_fit(spec: Spec, count: int) -> Iterator[SpecError]:
+    task = spec.task
+    wanted = task_kind(task).target_columns(task)
+    if wanted is None:
+        yield SpecError(
+            ("data", "type"), "a CSV file cannot hold token sequences", "use an npz archive"
+        )
+        return
+    if count == wanted:
+        return
+    if task_kind(task).class_targets:
+        message = f"a {task.type} task reads one target column (the labels), got {count}"
+    else:
+        width = _plural(wanted, "output" if task.type == "regression" else "label")
+        message = f"a {task.type} task with {width} reads {_plural(wanted, 'target column')}"
+        message += f", got {count}"
+    yield SpecError(("data", "target"), message)
+
+
+@check
+def scaled_inputs_have_channels(spec: Spec, _: Path) -> Iterator[SpecError]:
+    """Normalization works per last-axis channel, so a scaled input needs a fixed last axis."""
+    if spec.data.preprocessing == "none":
+        return
+    for i, inp in enumerate(spec.model.inputs):
+        if inp.dtype == "float32" and inp.shape[-1] is None:
+            yield SpecError(
+                ("model", "inputs", i, "shape"),
+                f"float input `{inp.name}` is scaled per channel of its last axis, "
+                "which has no fixed size",
+                "give the last axis a size, or set `data.preprocessing: none`",
+            )

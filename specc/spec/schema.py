@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from .base import Name, PositiveInt, SpecModel
+from .datasets import BUILTIN_DATASETS
 from .layers import Layer
 from .passes import Export, PassEntry
 from .training import Training
@@ -73,16 +74,6 @@ Task = Annotated[
 
 # --------------------------------------------------------------------------- data
 
-BUILTIN_DATASETS = (
-    "sklearn:digits",
-    "sklearn:iris",
-    "sklearn:wine",
-    "sklearn:breast_cancer",
-    "sklearn:diabetes",
-    "synthetic:addition",
-    "synthetic:reverse",
-)
-
 
 class Split(SpecModel):
     """How examples are divided; the test split is held out until the end."""
@@ -117,15 +108,7 @@ class BuiltinData(_DataBase):
     """A dataset that ships with a package or is generated (works offline)."""
 
     type: Literal["builtin"]
-    dataset: Literal[
-        "sklearn:digits",
-        "sklearn:iris",
-        "sklearn:wine",
-        "sklearn:breast_cancer",
-        "sklearn:diabetes",
-        "synthetic:addition",
-        "synthetic:reverse",
-    ]
+    dataset: Literal[BUILTIN_DATASETS]  # the names in `specc.spec.datasets`
     """Which dataset."""
     samples: PositiveInt = 10000
     """Number of generated examples (synthetic datasets only), at most the number of distinct

@@ -16,8 +16,6 @@ from sklearn.model_selection import train_test_split
 
 # seed: drives the split and the generated examples
 SEED = 5
-# model.inputs, in spec order
-INPUT_NAMES = ["encoder_input", "decoder_input"]
 
 # data: synthetic:addition, samples 10000, digits 2: "12+45" -> "57 "
 SAMPLES = 10000
@@ -26,7 +24,6 @@ QUESTION_LENGTH = 2 * DIGITS + 1
 ANSWER_LENGTH = DIGITS + 1
 # task.vocab_size 13: a token's id is its position in VOCAB; " " pads, "=" starts
 VOCAB = "0123456789+ ="
-PAD_TOKEN = 11
 START_TOKEN = 12
 
 # data.split: validation 0.1, test 0.1, shuffled (fractions of all examples)
@@ -111,27 +108,16 @@ def split_examples(
     }
 
 
-def preprocessing_stats(x_train: dict[str, np.ndarray]) -> dict[str, Stats]:
-    """No statistics: data.preprocessing is none."""
-    return {}
-
-
-def target_stats(y_train: np.ndarray) -> Stats | None:
-    """None: only regression targets are scaled (task: seq2seq)."""
-    return None
-
-
 def load_data(seed: int = SEED) -> Dataset:
     """Load every example, split with `seed`, and fit the statistics on the training split."""
     x, y = load_examples()
     splits = split_examples(x, y, seed)
-    x_train, y_train = splits["train"]
     return Dataset(
         train=splits["train"],
         validation=splits["validation"],
         test=splits["test"],
-        preprocessing=preprocessing_stats(x_train),
-        target_scaling=target_stats(y_train),
+        preprocessing={},
+        target_scaling=None,
     )
 
 

@@ -16,8 +16,6 @@ from sklearn.model_selection import train_test_split
 
 # seed: drives the split
 SEED = 11
-# model.inputs, in spec order
-INPUT_NAMES = ["features"]
 
 # data.split: validation 0.15, test 0.2, shuffled (fractions of all examples)
 VALIDATION_FRACTION = 0.15
@@ -96,7 +94,7 @@ def preprocessing_stats(x_train: dict[str, np.ndarray]) -> dict[str, Stats]:
     return stats
 
 
-def target_stats(y_train: np.ndarray) -> Stats | None:
+def target_stats(y_train: np.ndarray) -> Stats:
     """(mean, std) of every output over the training split: the model predicts standardized
     targets and rescales them. A constant output gets std 1."""
     mean = y_train.mean(axis=0, dtype=np.float64)

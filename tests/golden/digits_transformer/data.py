@@ -16,8 +16,6 @@ from sklearn.model_selection import train_test_split
 
 # seed: drives the split
 SEED = 13
-# model.inputs, in spec order
-INPUT_NAMES = ["rows"]
 
 # data.split: validation 0.15, test 0.15, stratified, shuffled (fractions of all examples)
 VALIDATION_FRACTION = 0.15
@@ -97,22 +95,17 @@ def preprocessing_stats(x_train: dict[str, np.ndarray]) -> dict[str, Stats]:
     return stats
 
 
-def target_stats(y_train: np.ndarray) -> Stats | None:
-    """None: only regression targets are scaled (task: multiclass)."""
-    return None
-
-
 def load_data(seed: int = SEED) -> Dataset:
     """Load every example, split with `seed`, and fit the statistics on the training split."""
     x, y = load_examples()
     splits = split_examples(x, y, seed)
-    x_train, y_train = splits["train"]
+    x_train, _ = splits["train"]
     return Dataset(
         train=splits["train"],
         validation=splits["validation"],
         test=splits["test"],
         preprocessing=preprocessing_stats(x_train),
-        target_scaling=target_stats(y_train),
+        target_scaling=None,
     )
 
 
