@@ -14,6 +14,8 @@ import numpy as np
 from specc import __version__
 from specc.atomic import atomic_path
 from specc.pipeline import Compiled
+from specc.spec.csvfile import feature_names
+from specc.spec.tasks import class_names
 
 from .errors import BuildError
 from .generated import generated_modules
@@ -81,30 +83,9 @@ def train(state: BuildState) -> None:
     progress.done(f"after {state.trained.epochs_run} epochs; test: {shown}")
 
 
-def _class_names(compiled: Compiled, vocab: str | None) -> list[str]:
-    task = compiled.spec.task
-    if task.type == "multiclass":
-        return list(task.class_names or [str(i) for i in range(task.classes)])
-    if task.type == "binary":
-        return list(task.class_names or ["0", "1"])
-    if task.type == "multilabel":
-        return list(task.label_names or [str(i) for i in range(task.labels)])
-    if task.type == "seq2seq" and vocab:
-        return list(vocab)
-    return []
-
-
 def _feature_names(compiled: Compiled) -> list[str]:
     data = compiled.spec.data
-    if data.type != "csv":
-        return []
-    if data.features:
-        return list(data.features)
-    header_path = compiled.loaded.base_dir / data.path
-    with open(header_path, encoding="utf-8") as fh:
-        header = [h.strip() for h in fh.readline().rstrip("\n").split(data.delimiter)]
-    targets = {data.target} if isinstance(data.target, str) else set(data.target)
-    return [h for h in header if h not in targets]
+    return feature_names(data, compiled.loaded.base_dir) if data.type == "csv" else []
 
 
 def _metadata(compiled: Compiled, trained: Trained) -> dict[str, str]:
@@ -125,7 +106,7 @@ def _metadata(compiled: Compiled, trained: Trained) -> dict[str, str]:
         "specc.spec_name": spec.name,
         "specc.spec_hash": compiled.loaded.spec_hash,
         "specc.task": spec.task.type,
-        "specc.class_names": json.dumps(_class_names(compiled, trained.vocab)),
+        "specc.class_names": json.dumps(class_names(compiled.spec, trained.vocab)),
         "specc.input_names": json.dumps([n.name for n in compiled.graph.inputs]),
         "specc.output_names": json.dumps(list(compiled.graph.outputs)),
         "specc.preprocessing": json.dumps(preprocessing),

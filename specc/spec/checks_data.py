@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .checks import check
+from .checks_base import check
 from .csvfile import CsvHeaderError, read_header, target_names
 from .datasets import DATASETS, SYNTHETIC_PARAMETERS
 from .errors import SpecError, did_you_mean

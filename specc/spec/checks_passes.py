@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .checks import check
+from .checks_base import check
 from .errors import SpecError
 from .schema import Spec
 

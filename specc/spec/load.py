@@ -96,7 +96,6 @@ def _validate(data: Any, source: SourceMap, path: Path, text: str) -> LoadedSpec
         raise SpecErrors(translate(exc, source, Spec)) from None
     loaded = LoadedSpec(spec, path, source, text)
 
-    from . import checks_passes  # noqa: F401  (registers its checks)
     from .checks import run_checks
 
     problems = [loaded.locate(e) for e in run_checks(spec, loaded.base_dir)]
