@@ -68,6 +68,7 @@ def main() -> None:
             "InferenceSession.run (bare)": lambda: sess.run(None, {name: x}),
             "native binding run (floor)": lambda: native.run(outs, {name: x}, None),
             "Predictor.run": lambda: m.run(x),
+            "Predictor.run (allow_nonfinite: no NaN check)": lambda: m.run(x, allow_nonfinite=True),
             "Predictor.predict": lambda: m.predict(x),
             "Predictor.predict + .labels": lambda: m.predict(x).labels,
             "Predictor.predict (float64 in)": lambda: m.predict(x64),

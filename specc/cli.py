@@ -68,8 +68,13 @@ def schema(output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         from specc.atomic import write_text
+        from specc.commands.outpaths import OutputPathError, check_output_file, describe_os_error
 
-        write_text(output, text)
+        check_output_file(output)
+        try:
+            write_text(output, text)
+        except OSError as exc:
+            raise OutputPathError(describe_os_error(exc)) from exc
         click.echo(f"wrote {output}")
 
 

@@ -16,6 +16,7 @@ ort = pytest.importorskip("onnxruntime")
 
 from specc.export import (  # noqa: E402
     ExportError,
+    NonFiniteOutputError,
     ParityResult,
     check_onnx,
     export_onnx,
@@ -69,8 +70,11 @@ def _randomize(model: keras.Model, seed: int = 0) -> None:
             v.assign(rng.normal(0.0, 0.4, shape).astype(v.dtype))
 
 
-def _random_inputs(model: keras.Model, n: int, seed: int = 1, length: int = 5) -> list[np.ndarray]:
-    """Random rows for every model input; a variable (None) axis gets `length` steps."""
+def _random_inputs(
+    model: keras.Model, n: int, seed: int = 1, length: int = 5, all_padding: bool = True
+) -> list[np.ndarray]:
+    """Random rows for every model input; a variable (None) axis gets `length` steps; token
+    inputs get some padded rows, and (with `all_padding`) one row of padding only."""
     rng = np.random.default_rng(seed)
     out = []
     for t in model.inputs:
@@ -79,7 +83,7 @@ def _random_inputs(model: keras.Model, n: int, seed: int = 1, length: int = 5) -
             x = rng.integers(1, VOCAB, shape).astype(np.int32)
             if x.ndim == 2 and x.shape[1] > 2:  # right padding with 0 on some rows
                 x[::2, -2:] = 0
-                if n > 2:
+                if n > 2 and all_padding:
                     x[1, :] = 0  # one row that is all padding
             out.append(x)
         else:
@@ -91,7 +95,7 @@ def _call(model, xs):
     return model(xs[0] if len(xs) == 1 else xs, training=False)
 
 
-def _export_and_check(model, tmp_path, *, atol=ATOL, scale_by_output=False):
+def _export_and_check(model, tmp_path, *, atol=ATOL, scale_by_output=False, all_padding=True):
     """Export with fresh names, check, and verify parity at two batch sizes (3 at call time)."""
     _randomize(model)
     _call(model, _random_inputs(model, 3, seed=9))  # call-time batch: 3
@@ -107,7 +111,7 @@ def _export_and_check(model, tmp_path, *, atol=ATOL, scale_by_output=False):
         assert vi.type.tensor_type.shape.dim[0].dim_param == "batch", vi.name
     results = []
     for n, bs in ((7, 4), (2, 256)):  # 7 rows in chunks of 4 and 3, then 2 rows
-        xs = _random_inputs(model, n, length=6)
+        xs = _random_inputs(model, n, length=6, all_padding=all_padding)
         res = verify_parity(
             model,
             path,
@@ -401,12 +405,22 @@ CASES = {
 }
 
 
+# Masked average pooling over a row that is all padding divides 0 by 0: NaN in Keras and in ONNX
+# Runtime alike, which parity refuses (see test_parity_fails_on_non_finite_outputs).
+NAN_ON_ALL_PADDING = {"mha_masked"}
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_layer_exports_with_parity(case, tmp_path):
     keras.utils.set_random_seed(0)
     model = CASES[case]()
-    results = _export_and_check(model, tmp_path)
+    nan_on_padding = case in NAN_ON_ALL_PADDING
+    results = _export_and_check(model, tmp_path, all_padding=not nan_on_padding)
     assert all(r.max_abs_diff <= ATOL for r in results)
+    if nan_on_padding:
+        xs = _random_inputs(model, 7, length=6)
+        with pytest.raises(NonFiniteOutputError, match="NaN"):
+            verify_parity(model, tmp_path / "model.onnx", {"in_0": xs[0]}, atol=ATOL)
 
 
 # ---- names, metadata, dynamic batch, file handling --------------------------------------------
@@ -633,6 +647,42 @@ def test_parity_detects_a_different_model(tmp_path):
     }  # fmt: skip
     with pytest.raises(AttributeError):
         res.passed = True  # frozen
+
+
+def test_parity_fails_on_non_finite_outputs(tmp_path):
+    """A model trained on NaN data outputs NaN everywhere, in Keras and ONNX Runtime alike:
+    that must never pass as parity (NaN is not equal to NaN here)."""
+    keras.utils.set_random_seed(6)
+    model = dense()
+    path = tmp_path / "m.onnx"
+    x = np.random.default_rng(0).normal(0, 1, (20, 6)).astype(np.float32)
+    kernel = model.layers[-1].kernel
+    kernel.assign(np.full(kernel.shape, np.nan, dtype=np.float32))  # as after NaN training
+    export_onnx(model, path, input_names=["x"], output_names=["probs"])
+    with pytest.raises(NonFiniteOutputError) as info:
+        verify_parity(model, path, {"x": x}, atol=ATOL, batch_size=7)
+    err = info.value
+    assert isinstance(err, ExportError) and err.n_examples == 20
+    total = 20 * 3  # 20 rows, 3 classes
+    assert err.counts == {
+        ("Keras", "probs"): (total, 0, total),
+        ("ONNX Runtime", "probs"): (total, 0, total),
+    }
+    assert f"Keras output 'probs': {total} NaN and 0 inf of {total} values" in str(err)
+    assert "ONNX Runtime output 'probs'" in str(err)
+
+    # only one side non-finite (an inf input row): still a failure that names that side
+    keras.utils.set_random_seed(6)
+    model = dense()
+    export_onnx(model, path, input_names=["x"], output_names=["probs"])
+    assert verify_parity(model, path, {"x": x}, atol=ATOL).passed
+    kernel = model.layers[1].kernel
+    poisoned = kernel.numpy()
+    poisoned[0, 0] = np.inf
+    kernel.assign(poisoned)  # Keras side only; the ONNX file keeps the finite weights
+    with pytest.raises(NonFiniteOutputError, match="Keras output 'probs'") as info:
+        verify_parity(model, path, {"x": x}, atol=ATOL)
+    assert {engine for engine, _ in info.value.counts} == {"Keras"}
 
 
 def test_scale_by_output_uses_output_magnitude(tmp_path):

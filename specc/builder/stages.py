@@ -150,7 +150,7 @@ def export(state: BuildState) -> None:
 def verify(state: BuildState) -> None:
     """Compare ONNX Runtime with Keras on the whole test split; only a model that agrees is
     renamed to `model.onnx`."""
-    from specc.export import verify_parity
+    from specc.export import NonFiniteOutputError, verify_parity
 
     spec, trained, progress = state.spec, state.trained, state.progress
     assert trained is not None, "verify runs after train"
@@ -164,6 +164,14 @@ def verify(state: BuildState) -> None:
             atol=spec.export.parity.atol,
             scale_by_output=spec.task.type == "regression",
         )
+    except NonFiniteOutputError as exc:
+        staged.unlink(missing_ok=True)
+        raise BuildError(
+            "verify",
+            str(exc),
+            "the trained model outputs NaN or inf: look for non-finite values in the data and "
+            "lower the learning rate; no model.onnx was written",
+        ) from exc
     except Exception as exc:
         staged.unlink(missing_ok=True)
         raise BuildError("verify", f"parity check could not run: {_reason(exc)}") from exc

@@ -32,10 +32,10 @@ def build(
     from specc.builder import build as run_build
 
     from .common import EXIT_INVALID, report_spec_errors
+    from .outpaths import describe_os_error, spec_output_dirs
 
     status = 0
-    for spec in specs:
-        out = output / spec.stem if output is not None and len(specs) > 1 else output
+    for spec, out in zip(specs, spec_output_dirs(specs, output), strict=True):
         progress = Progress(quiet=quiet)
         try:
             result = run_build(spec, out, force=force, progress=progress)
@@ -48,6 +48,10 @@ def build(
                 traceback.print_exception(exc.__cause__)
             click.echo(f"error: {spec}: {exc}", err=True)
             status = max(status, 1)
+            continue
+        except OSError as exc:  # the output folder could not be written after all
+            click.echo(f"error: {spec}: {describe_os_error(exc)}", err=True)
+            status = max(status, EXIT_INVALID)
             continue
         except KeyboardInterrupt:
             click.echo("interrupted: no artifact was left half-written", err=True)
@@ -75,7 +79,9 @@ def codegen(spec: Path, output: Path) -> None:
     from specc.codegen import generate
 
     from .common import EXIT_INVALID, compile_or_exit, report_spec_errors
+    from .outpaths import OutputPathError, check_output_dir, describe_os_error
 
+    check_output_dir(output)
     compiled = compile_or_exit(spec)
     try:
         code = generate(compiled.loaded, compiled.graph)
@@ -84,7 +90,10 @@ def codegen(spec: Path, output: Path) -> None:
         located = [compiled.loaded.locate(error) for error in errors.errors]
         report_spec_errors(SpecErrors(located))
         sys.exit(EXIT_INVALID)
-    code.write(output)
+    try:
+        code.write(output)
+    except OSError as exc:
+        raise OutputPathError(describe_os_error(exc)) from exc
     for name in sorted(code.files):
         click.echo(str(output / name))
 

@@ -3,7 +3,8 @@
 `register(cli)` adds the three commands to the main group. This module imports only click at
 import time; onnxruntime, onnx and TensorFlow are imported inside the commands. Errors are
 printed as `error: <message>` on stderr: exit code 2 for bad input (missing files, wrong shapes,
-unknown columns, an unusable device), 1 when quantization loses too much accuracy or fails.
+unknown columns, NaN/inf inputs, empty or corrupt input and model files, an unusable device,
+an unwritable `-o`), 1 when quantization loses too much accuracy or fails.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise CommandError(str(exc), exit_code=1) from exc
         except SpeccRuntimeError as exc:
             raise CommandError(str(exc)) from exc
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError) as exc:  # EOFError: click would say "Aborted!"
             raise CommandError(str(exc) or type(exc).__name__) from exc
 
     return wrapper
@@ -85,6 +86,11 @@ def _batches(_ctx: click.Context, _param: click.Parameter, value: str) -> list[i
     help="Rows per onnxruntime call; larger inputs run in chunks.",
 )
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads (default: cores).")
+@click.option(
+    "--allow-nonfinite",
+    is_flag=True,
+    help="Predict even when inputs hold NaN or inf (refused by default: the outputs would be NaN).",
+)
 @_friendly
 def predict_cmd(
     model: Path,
@@ -93,21 +99,30 @@ def predict_cmd(
     device: str,
     batch_size: int,
     threads: int | None,
+    allow_nonfinite: bool,
 ) -> None:
     """Predict with MODEL (a .onnx file or a build folder) on INPUT (.npy, .npz or .csv).
 
     A CSV needs a header row with the model's feature columns (any order, extra columns are
-    ignored); an .npz holds one array per model input, keyed by input name.
+    ignored; without feature names in the model, the header is optional); an .npz holds one
+    array per model input, keyed by input name. NaN or inf inputs are refused unless
+    --allow-nonfinite.
     """
     from specc.runtime.files import OUTPUT_SUFFIXES, write_predictions
     from specc.runtime.predictor import load
 
-    if output is not None and output.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise CommandError(f"cannot tell the output format from `{output.name}`; use .csv or .json")
+    from .outpaths import check_output_file
+
+    if output is not None:
+        if output.suffix.lower() not in OUTPUT_SUFFIXES:
+            raise CommandError(
+                f"cannot tell the output format from `{output.name}`; use .csv or .json"
+            )
+        check_output_file(output)
     if not input_file.exists():
         raise CommandError(f"input file not found: {input_file}")
     predictor = load(model, device.lower(), batch_size=batch_size, intra_op_threads=threads)
-    prediction = predictor.predict_file(input_file)
+    prediction = predictor.predict_file(input_file, allow_nonfinite=allow_nonfinite)
     text = write_predictions(prediction, predictor, output)
     where = "stdout" if output is None else str(output)
     note = f"; {predictor.info.note}" if predictor.info.note and device.lower() != "cpu" else ""
@@ -163,19 +178,28 @@ def bench_cmd(
     """Latency (p50/p99) and throughput of MODEL under onnxruntime, beside the Keras model of
     the same build folder (eager call and tf.function). With a bare .onnx file, onnxruntime
     runs alone."""
+    import os
+
+    from specc.builder.nativelog import native_stderr_to
+    from specc.builder.progress import Progress
     from specc.runtime.bench import bench_model, format_table
     from specc.runtime.metadata import resolve_model_path
 
     resolve_model_path(model)
-    report = bench_model(
-        model,
-        batches=batches,
-        device=device.lower(),
-        repeat=repeat,
-        warmup=warmup,
-        keras=not no_keras,
-        intra_op_threads=threads,
-    )
+    # TensorFlow's C++ start-up notes (CUDA probes, cuInit on a CPU machine) would flood the
+    # terminal: native stderr goes nowhere while the models load and run, as `build` does with
+    # build.log; errors still arrive as Python exceptions, shown after stderr is back.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with native_stderr_to(Path(os.devnull), Progress(quiet=True)):
+        report = bench_model(
+            model,
+            batches=batches,
+            device=device.lower(),
+            repeat=repeat,
+            warmup=warmup,
+            keras=not no_keras,
+            intra_op_threads=threads,
+        )
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:

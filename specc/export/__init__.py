@@ -4,6 +4,13 @@ Heavy libraries (TensorFlow, Keras, ONNX, ONNX Runtime) are imported only when a
 """
 
 from .onnx_export import ExportError, check_onnx, export_onnx
-from .parity import ParityResult, verify_parity
+from .parity import NonFiniteOutputError, ParityResult, verify_parity
 
-__all__ = ["ExportError", "ParityResult", "check_onnx", "export_onnx", "verify_parity"]
+__all__ = [
+    "ExportError",
+    "NonFiniteOutputError",
+    "ParityResult",
+    "check_onnx",
+    "export_onnx",
+    "verify_parity",
+]

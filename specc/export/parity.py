@@ -1,5 +1,9 @@
 """Keras vs ONNX Runtime parity: the same inputs through both, every output compared.
 
+A model whose outputs are not finite is never verified: NaN or inf in any output, on either
+side, raises `NonFiniteOutputError` (an `ExportError`) with the counts, whatever the other side
+computed (NaN is never taken as equal to NaN).
+
 Heavy libraries are imported inside the functions, as in the rest of `specc.export`.
 """
 
@@ -17,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
     import numpy as np
 
-__all__ = ["ParityResult", "verify_parity"]
+__all__ = ["NonFiniteOutputError", "ParityResult", "verify_parity"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class ParityResult:
     """ONNX output name -> largest absolute difference on that output."""
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; a non-finite difference (NaN mismatch) becomes None."""
+        """A JSON-ready dict (a non-finite number, which a passing check never holds, is None)."""
         d = asdict(self)
         d["max_abs_diff"] = _finite_or_none(self.max_abs_diff)
         d["per_output"] = {k: _finite_or_none(v) for k, v in self.per_output.items()}
@@ -45,6 +49,27 @@ class ParityResult:
 
 def _finite_or_none(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
+
+
+class NonFiniteOutputError(ExportError):
+    """Keras or ONNX Runtime gave NaN or inf outputs: nothing to verify, the model is broken.
+
+    `counts` maps `(engine, output name)` to `(NaN count, inf count, total values)`, for every
+    output that held a non-finite value.
+    """
+
+    def __init__(self, counts: dict[tuple[str, str], tuple[int, int, int]], n_examples: int):
+        self.counts = dict(counts)
+        self.n_examples = n_examples
+        parts = [
+            f"{engine} output {name!r}: {nan} NaN and {inf} inf of {total} values"
+            for (engine, name), (nan, inf, total) in self.counts.items()
+        ]
+        super().__init__(
+            f"non-finite outputs on {n_examples} examples ({'; '.join(parts)}); a model that "
+            "outputs NaN/inf is not verified (look for NaN/inf in the training data, or a "
+            "diverging training run: lower the learning rate)"
+        )
 
 
 def verify_parity(
@@ -74,6 +99,7 @@ def verify_parity(
     out_names = [o.name for o in session.get_outputs()]
 
     diffs = dict.fromkeys(out_names, 0.0)
+    bad: dict[tuple[str, str], tuple[int, int, int]] = {}
     keras_max = 0.0
     for start in range(0, n, batch_size):
         chunk = {k: v[start : start + batch_size] for k, v in feeds.items()}
@@ -92,10 +118,13 @@ def verify_parity(
                     f"output {name!r}: Keras shape {k_out.shape} != ONNX shape {o_out.shape}; "
                     "the output order or names do not match the Keras model"
                 )
-            diffs[name] = max(diffs[name], _max_abs_diff(k_out, o_out))
-            finite = k_out[np.isfinite(k_out)]
-            if finite.size:
-                keras_max = max(keras_max, float(np.max(np.abs(finite))))
+            finite = _count_nonfinite(bad, name, k_out, o_out)
+            if not finite or not k_out.size:
+                continue
+            diffs[name] = max(diffs[name], float(np.max(np.abs(k_out - o_out))))
+            keras_max = max(keras_max, float(np.max(np.abs(k_out))))
+    if bad:
+        raise NonFiniteOutputError(bad, int(n))
 
     eff_atol = float(atol) * max(1.0, keras_max) if scale_by_output else float(atol)
     max_diff = max(diffs.values()) if diffs else 0.0
@@ -185,14 +214,24 @@ def _keras_forward(model, arrays: list[np.ndarray]) -> list[np.ndarray]:
     return [np.asarray(keras.ops.convert_to_numpy(t)) for t in keras.tree.flatten(out)]
 
 
-def _max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+def _count_nonfinite(
+    bad: dict[tuple[str, str], tuple[int, int, int]],
+    name: str,
+    keras_out: np.ndarray,
+    onnx_out: np.ndarray,
+) -> bool:
+    """True when both outputs are all finite; otherwise add their NaN/inf counts to `bad`."""
     import numpy as np
 
-    if a.size == 0:
-        return 0.0
-    both_nan = np.isnan(a) & np.isnan(b)
-    same_inf = np.isinf(a) & (a == b)
-    diff = np.abs(a - b)
-    diff[both_nan | same_inf] = 0.0
-    diff[np.isnan(diff)] = np.inf
-    return float(np.max(diff))
+    finite = True
+    for engine, arr in (("Keras", keras_out), ("ONNX Runtime", onnx_out)):
+        if np.isfinite(arr).all():
+            continue
+        finite = False
+        nan, inf, total = bad.get((engine, name), (0, 0, 0))
+        bad[(engine, name)] = (
+            nan + int(np.isnan(arr).sum()),
+            inf + int(np.isinf(arr).sum()),
+            total + int(arr.size),
+        )
+    return finite

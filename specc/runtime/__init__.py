@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from .errors import (
         DeviceUnavailableError,
         InputFileError,
+        ModelLoadError,
         ModelNotFoundError,
+        NonFiniteInputError,
         PredictorInputError,
         QuantizationError,
         SpeccRuntimeError,
@@ -43,6 +45,8 @@ _EXPORTS = {
     "PredictorInputError": "errors",
     "InputFileError": "errors",
     "ModelNotFoundError": "errors",
+    "ModelLoadError": "errors",
+    "NonFiniteInputError": "errors",
     "DeviceUnavailableError": "errors",
     "QuantizationError": "errors",
 }
@@ -50,8 +54,10 @@ _EXPORTS = {
 __all__ = [
     "DeviceUnavailableError",
     "InputFileError",
+    "ModelLoadError",
     "ModelMetadata",
     "ModelNotFoundError",
+    "NonFiniteInputError",
     "Prediction",
     "Predictor",
     "PredictorInputError",

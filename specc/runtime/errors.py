@@ -12,7 +12,9 @@ from typing import Any
 __all__ = [
     "DeviceUnavailableError",
     "InputFileError",
+    "ModelLoadError",
     "ModelNotFoundError",
+    "NonFiniteInputError",
     "PredictorInputError",
     "QuantizationError",
     "SpeccRuntimeError",
@@ -31,8 +33,16 @@ class InputFileError(PredictorInputError):
     """An input file (`.npy`, `.npz`, `.csv`) is missing, unreadable or does not fit the model."""
 
 
+class NonFiniteInputError(PredictorInputError):
+    """A float input holds NaN or inf values (refused unless `allow_nonfinite=True`)."""
+
+
 class ModelNotFoundError(SpeccRuntimeError, FileNotFoundError):
     """No ONNX model at the given path (or no `model.onnx` in the given build folder)."""
+
+
+class ModelLoadError(SpeccRuntimeError, ValueError):
+    """The model file exists but onnxruntime cannot load it (truncated, corrupt, not ONNX)."""
 
 
 class DeviceUnavailableError(SpeccRuntimeError, RuntimeError):

@@ -5,7 +5,8 @@ numpy dtype). `InputChecker` validates and casts what the user passes (one ndarr
 single-input model, or a dict name -> array) and raises `PredictorInputError` with what the
 model expects and what it got. Lossless casts (int -> float when exact, int64 -> int32 when the
 values fit, integral floats -> int) and float64 -> float32 are done silently; anything else is
-an error.
+an error. Float inputs holding NaN or inf are refused with `NonFiniteInputError` (naming the input
+and counting the values) unless the caller allows them: a model turns them into NaN outputs.
 """
 
 from __future__ import annotations
@@ -17,9 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from .errors import PredictorInputError
+from .errors import NonFiniteInputError, PredictorInputError
 
-__all__ = ["InputChecker", "TensorSpec", "cast_array", "describe_array"]
+__all__ = [
+    "InputChecker",
+    "TensorSpec",
+    "all_finite",
+    "cast_array",
+    "describe_array",
+    "nonfinite_error",
+]
 
 _ORT_TYPES: dict[str, Any] = {
     "tensor(float)": np.float32,
@@ -98,6 +106,31 @@ class TensorSpec:
 
 def describe_array(x: np.ndarray) -> str:
     return f"{tuple(x.shape)} {x.dtype.name}"
+
+
+_isfinite = np.isfinite
+_count_nonzero = np.count_nonzero
+
+
+def all_finite(x: np.ndarray) -> bool:
+    """True when every value of the float array `x` is finite. Counting `np.isfinite` is
+    cheaper than `.all()` on small arrays (no reduction machinery) and never warns (a sum would
+    warn on inf - inf and on large finite values)."""
+    return _count_nonzero(_isfinite(x)) == x.size
+
+
+def nonfinite_error(name: str, x: np.ndarray) -> NonFiniteInputError:
+    """The error for float input `name` holding NaN/inf (counted here, off the fast path)."""
+    bad = ~np.isfinite(x)
+    nan = int(np.isnan(x).sum())
+    inf = int(bad.sum()) - nan
+    rows = np.flatnonzero(bad.reshape(len(x), -1).any(axis=1)) if x.ndim else np.zeros(1, int)
+    return NonFiniteInputError(
+        f"input `{name}` holds {nan + inf} non-finite value(s) ({nan} NaN, {inf} inf) in "
+        f"{rows.size} of {len(x) if x.ndim else 1} row(s) (first: row {int(rows[0])}); the "
+        "model would output NaN for them: clean the data, or pass allow_nonfinite=True "
+        "(`specc predict --allow-nonfinite`) to predict anyway"
+    )
 
 
 def _fail(spec: TensorSpec, x: np.ndarray, why: str) -> PredictorInputError:
@@ -224,8 +257,9 @@ class InputChecker:
             )
         return {self.names[0]: x}
 
-    def check(self, x: Any) -> tuple[dict[str, np.ndarray], int]:
-        """Validate and cast; return the feed and the batch size."""
+    def check(self, x: Any, allow_nonfinite: bool = False) -> tuple[dict[str, np.ndarray], int]:
+        """Validate and cast; return the feed and the batch size. Float inputs must be finite
+        unless `allow_nonfinite`."""
         feed: dict[str, np.ndarray] = {}
         batch: int | None = None
         first = None
@@ -240,6 +274,8 @@ class InputChecker:
             if hint is not None:
                 raise _fail(spec, arr, hint)
             arr = cast_array(arr, spec)
+            if not allow_nonfinite and arr.dtype.kind == "f" and not all_finite(arr):
+                raise nonfinite_error(name, arr)
             if batch is None:
                 batch, first = arr.shape[0], name
             elif arr.shape[0] != batch:

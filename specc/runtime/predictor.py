@@ -8,10 +8,14 @@ few percent of a bare `InferenceSession.run`:
 - `Predictor.predict(x)` -> `Prediction` (outputs plus lazily computed probabilities/labels).
 
 The hot path (one array of at most `batch_size` rows, in the model's dtype or another float
-dtype) costs a class check, a dtype identity check and a length check before the native session
+dtype) costs a class check, a dtype identity check, a length check and, for a float input, the
+finiteness check `inputs.all_finite` (a count of `np.isfinite(x)`) before the native session
 runs; onnxruntime validates rank and fixed dimensions itself before computing anything. Any
 other input, and any input onnxruntime refuses, goes through `InputChecker`, which casts or
 explains what is wrong.
+
+NaN or inf in a float input is refused with `NonFiniteInputError` (it would give NaN outputs and
+meaningless labels) unless the call passes `allow_nonfinite=True`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .errors import PredictorInputError
-from .inputs import InputChecker, TensorSpec
+from .inputs import InputChecker, TensorSpec, all_finite, nonfinite_error
 from .metadata import ModelMetadata, build_dir_of, resolve_model_path
 from .prediction import Decoder, Prediction
 from .providers import SessionInfo, create_session
@@ -135,32 +139,35 @@ class Predictor:
                 f"(the model takes {self._checker.expected()})"
             ) from exc
 
-    def run(self, x: Any) -> dict[str, np.ndarray]:
+    def run(self, x: Any, *, allow_nonfinite: bool = False) -> dict[str, np.ndarray]:
         """Raw outputs, keyed by output name. `x`: an array (single-input models) or a dict
-        input name -> array. Rows beyond `batch_size` run in chunks and are concatenated."""
+        input name -> array. Rows beyond `batch_size` run in chunks and are concatenated.
+        NaN/inf in a float input raise `NonFiniteInputError` unless `allow_nonfinite`."""
         if self._fast and x.__class__ is _ndarray:
             given = x
             if x.dtype is not self._dtype0:
                 if not (self._float0 and x.dtype.kind == "f"):
-                    return self._run_checked(x)
+                    return self._run_checked(x, allow_nonfinite)
                 x = x.astype(self._dtype0)
             if x.ndim and 0 < len(x) <= self.batch_size:
+                if self._float0 and not allow_nonfinite and not all_finite(x):
+                    raise nonfinite_error(self._name0, x)
                 # onnxruntime checks rank and fixed dimensions itself, before computing; on any
                 # refusal the checked path explains (or fixes) what is wrong with the input.
                 try:
                     out = self._run(self._out_list, {self._name0: x}, None)
                 except Exception:  # noqa: BLE001
-                    return self._run_checked(given)
+                    return self._run_checked(given, allow_nonfinite)
                 if self._out0 is not None:
                     return {self._out0: out[0]}
                 return dict(zip(self.output_names, out, strict=True))
-            return self._run_checked(given)
-        return self._run_checked(x)
+            return self._run_checked(given, allow_nonfinite)
+        return self._run_checked(x, allow_nonfinite)
 
     __call__ = run
 
-    def _run_checked(self, x: Any) -> dict[str, np.ndarray]:
-        feed, n = self._checker.check(x)
+    def _run_checked(self, x: Any, allow_nonfinite: bool = False) -> dict[str, np.ndarray]:
+        feed, n = self._checker.check(x, allow_nonfinite)
         step = self.batch_size
         if n <= step:
             return dict(zip(self.output_names, self._native(feed), strict=True))
@@ -173,15 +180,19 @@ class Predictor:
             for i, name in enumerate(self.output_names)
         }
 
-    def predict(self, x: Any) -> Prediction:
-        """Run and wrap the outputs in a `Prediction` (probabilities, labels, records)."""
-        return Prediction(self.run(x), self._decoder)
+    def predict(self, x: Any, *, allow_nonfinite: bool = False) -> Prediction:
+        """Run and wrap the outputs in a `Prediction` (probabilities, labels, records).
+        NaN/inf in a float input raise `NonFiniteInputError` unless `allow_nonfinite`."""
+        return Prediction(self.run(x, allow_nonfinite=allow_nonfinite), self._decoder)
 
-    def predict_file(self, path: str | os.PathLike[str]) -> Prediction:
+    def predict_file(
+        self, path: str | os.PathLike[str], *, allow_nonfinite: bool = False
+    ) -> Prediction:
         """Predict on a `.npy`, `.npz` or `.csv` file (see `specc.runtime.files.read_inputs`)."""
         from .files import read_inputs
 
-        return self.predict(read_inputs(path, self))
+        data = read_inputs(path, self, allow_nonfinite=allow_nonfinite)
+        return self.predict(data, allow_nonfinite=allow_nonfinite)
 
 
 def load(

@@ -9,6 +9,9 @@
   reason when it is installed but does not start (no visible GPU, CUDA/cuDNN libraries missing).
 - ``auto``: the GPU when it works, otherwise the CPU; `SessionInfo.note` says why the CPU ran.
 
+A model file that onnxruntime cannot load (truncated, corrupt, not ONNX) raises `ModelLoadError`
+naming the file, on any device.
+
 onnxruntime is imported inside the functions, never at module import.
 """
 
@@ -20,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import DeviceUnavailableError
+from .errors import DeviceUnavailableError, ModelLoadError
 
 __all__ = [
     "DEVICES",
@@ -178,6 +181,8 @@ def _gpu_session(model: Any, options: Any, cuda_options: dict[str, Any] | None) 
     try:
         session = ort.InferenceSession(model, sess_options=options, providers=providers)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises several types here
+        if type(exc).__name__ in _MODEL_ERRORS:
+            raise _load_error(model, exc) from exc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DeviceUnavailableError(
             f"CUDAExecutionProvider is installed but the session could not start on the GPU: "
@@ -190,6 +195,20 @@ def _gpu_session(model: Any, options: Any, cuda_options: dict[str, Any] | None) 
             "`pip install 'onnxruntime-gpu[cuda,cudnn]'`)"
         )
     return session
+
+
+# onnxruntime's exception types for a model it cannot read or check (not a device problem).
+_MODEL_ERRORS = frozenset({"InvalidProtobuf", "InvalidGraph", "NoSuchFile", "NotImplemented"})
+
+
+def _load_error(model: str | bytes, exc: BaseException) -> ModelLoadError:
+    where = "the model bytes" if isinstance(model, bytes) else str(model)
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return ModelLoadError(
+        f"onnxruntime cannot load {where}: {first} (a truncated or corrupt file? rebuild it with "
+        "`specc build`)"
+    )
 
 
 def create_session(
@@ -220,6 +239,9 @@ def create_session(
         else:
             providers = tuple(session.get_providers())
             return session, SessionInfo("gpu", providers[0], providers, device, threads)
-    session = ort.InferenceSession(model_arg, sess_options=options, providers=[CPU])
+    try:
+        session = ort.InferenceSession(model_arg, sess_options=options, providers=[CPU])
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
+        raise _load_error(model_arg, exc) from exc
     providers = tuple(session.get_providers())
     return session, SessionInfo("cpu", providers[0], providers, device, threads, note)
