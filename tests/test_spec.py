@@ -98,6 +98,34 @@ def test_lock_text_is_complete_and_stable(spec: Path) -> None:
     assert lock_data(loaded.spec) == data
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_resolved_lock_writes_what_was_chosen(spec: Path) -> None:
+    """With the graph, the lock names every `auto` choice, validates, and lowers to the same
+    network; `data` fields that do not apply to the dataset are left out."""
+    from specc.pipeline import compile_spec
+
+    compiled = compile_spec(spec)
+    text = lock_text(compiled.spec, compiled.graph)
+    body = text.split("\n", 2)[2]  # after the two header lines
+    assert "auto" not in body
+    again = parse_spec(text, spec)
+    from specc.ir.lower import lower
+
+    graph = lower(again.spec)
+    assert [(n.name, n.op, n.attrs, n.params) for n in graph.nodes] == [
+        (n.name, n.op, n.attrs, n.params) for n in compiled.graph.nodes
+    ]
+    data = yaml.safe_load(text)["data"]
+    applies = {
+        "sklearn": set(),
+        "synthetic:addition": {"samples", "digits"},
+        "synthetic:reverse": {"samples", "length"},
+    }
+    if data.get("type") == "builtin":
+        kind = data["dataset"] if data["dataset"].startswith("synthetic") else "sklearn"
+        assert {"samples", "digits", "length"} & set(data) == applies[kind]
+
+
 def test_spec_hash_ignores_formatting_and_defaults() -> None:
     spec = ROOT / "specs" / "diabetes_regression.yaml"
     loaded = load_spec(spec)

@@ -94,7 +94,7 @@ def build(
                 )
                 return BuildResult(out, existing, up_to_date=True)
         staging = folder.start()
-        write_text(staging / "spec.lock.yaml", lock_text(spec))
+        write_text(staging / "spec.lock.yaml", lock_text(spec, compiled.graph))
         code.write(staging / "code")
         progress.done(f"-> {out / 'code'}")
         state = BuildState(compiled, staging, code, progress)

@@ -71,6 +71,8 @@ class BuiltinDataset:
     """Number of real-valued targets (regression datasets)."""
     vocab: str | None = None
     """Tokens by id (sequence datasets)."""
+    parameters: tuple[str, ...] = ()
+    """The `data` fields of `SYNTHETIC_PARAMETERS` this dataset reads (the others do not apply)."""
 
     @property
     def synthetic(self) -> bool:
@@ -165,6 +167,7 @@ _ALL: tuple[BuiltinDataset, ...] = (
         arrays=lambda data: _tokens(2 * data.digits + 1, data.digits + 1),
         max_samples=lambda data: 10 ** (2 * data.digits),
         vocab=SEQ2SEQ_VOCAB,
+        parameters=("samples", "digits"),
     ),
     BuiltinDataset(
         name="synthetic:reverse",
@@ -175,6 +178,7 @@ _ALL: tuple[BuiltinDataset, ...] = (
         arrays=lambda data: _tokens(data.length, data.length),
         max_samples=lambda data: 10**data.length,
         vocab=SEQ2SEQ_VOCAB,
+        parameters=("samples", "length"),
     ),
 )
 
