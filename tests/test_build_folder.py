@@ -186,3 +186,80 @@ def test_build_killed_at_any_moment_leaves_old_or_new(tmp_path):
     assert _build(new_spec, out).wait(600) == 0
     assert _state(out) == new
     assert not (tmp_path / ".out.staging").exists()
+
+
+# --------------------------------------------------------------------------- loading a model
+
+
+@pytest.fixture(scope="module")
+def mlp_build(tmp_path_factory):
+    from runtime_fixtures import get_build
+
+    return get_build("cancer_mlp", tmp_path_factory)
+
+
+def _as_build_folder(src: Path, dst: Path, **metrics_changes) -> Path:
+    """A copy of a fixture build made to look like a `specc build` folder."""
+    from runtime_fixtures import copy_build
+
+    from specc.runtime import load
+
+    folder = copy_build(src, dst)
+    (folder / "spec.lock.yaml").write_text("# Resolved spec\n")
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["spec_hash"] = load(folder / "model.onnx").metadata.spec_hash
+    metrics.update(metrics_changes)
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def test_load_accepts_a_complete_build(mlp_build, tmp_path):
+    from specc.runtime import load
+
+    folder = _as_build_folder(mlp_build, tmp_path / "b")
+    assert (
+        load(folder).metadata.spec_hash
+        == json.loads((folder / "metrics.json").read_text())["spec_hash"]
+    )
+
+
+def test_load_refuses_a_build_without_metrics(mlp_build, tmp_path):
+    from specc.runtime import IncompleteBuildError, load
+
+    folder = _as_build_folder(mlp_build, tmp_path / "b")
+    (folder / "metrics.json").unlink()
+    with pytest.raises(IncompleteBuildError, match="not a complete build: it has no metrics.json"):
+        load(folder)
+
+
+def test_load_refuses_a_model_of_another_build(mlp_build, tmp_path):
+    from specc.runtime import IncompleteBuildError, load
+
+    folder = _as_build_folder(mlp_build, tmp_path / "b", spec_hash="0123456789abcdef")
+    with pytest.raises(IncompleteBuildError, match="records spec 0123456789abcdef"):
+        load(folder)
+    folder = _as_build_folder(mlp_build, tmp_path / "c")
+    (folder / "model.int8.onnx").write_bytes((folder / "model.onnx").read_bytes())
+    with pytest.raises(IncompleteBuildError, match="model.int8.onnx is not an artifact"):
+        load(folder / "model.int8.onnx")
+    # a model copied out of the folder is a plain model: not checked
+    (tmp_path / "deployed").mkdir()
+    copy = tmp_path / "deployed" / "model.onnx"
+    copy.write_bytes((folder / "model.onnx").read_bytes())
+    assert load(copy).metadata.spec_hash is not None
+
+
+def test_predict_says_why_it_refuses_an_incomplete_build(mlp_build, tmp_path):
+    from click.testing import CliRunner
+
+    from specc.cli import cli
+
+    folder = _as_build_folder(mlp_build, tmp_path / "b")
+    (folder / "metrics.json").unlink()
+    x = tmp_path / "x.npy"
+    import numpy as np
+
+    np.save(x, np.zeros((2, 30), np.float32))
+    result = CliRunner().invoke(cli, ["predict", str(folder), str(x)])
+    assert result.exit_code == 2, result.output
+    assert "not a complete build" in result.stderr and "Traceback" not in result.output

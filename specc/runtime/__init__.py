@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .errors import (
         DeviceUnavailableError,
         InputFileError,
+        IncompleteBuildError,
         ModelLoadError,
         ModelNotFoundError,
         NonFiniteInputError,
@@ -46,6 +47,7 @@ _EXPORTS = {
     "InputFileError": "errors",
     "ModelNotFoundError": "errors",
     "ModelLoadError": "errors",
+    "IncompleteBuildError": "errors",
     "NonFiniteInputError": "errors",
     "DeviceUnavailableError": "errors",
     "QuantizationError": "errors",
@@ -55,6 +57,7 @@ __all__ = [
     "DeviceUnavailableError",
     "InputFileError",
     "ModelLoadError",
+    "IncompleteBuildError",
     "ModelMetadata",
     "ModelNotFoundError",
     "NonFiniteInputError",

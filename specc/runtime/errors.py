@@ -45,6 +45,11 @@ class ModelLoadError(SpeccRuntimeError, ValueError):
     """The model file exists but onnxruntime cannot load it (truncated, corrupt, not ONNX)."""
 
 
+class IncompleteBuildError(ModelLoadError):
+    """The model lies in a specc build folder that is not a complete build of it (no
+    `metrics.json`, or one recording another spec or not listing the model)."""
+
+
 class DeviceUnavailableError(SpeccRuntimeError, RuntimeError):
     """The requested device (`gpu`) cannot be used; the message says how to make it available."""
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import ModelNotFoundError
 
-__all__ = ["TASKS", "ModelMetadata", "resolve_model_path"]
+__all__ = ["TASKS", "ModelMetadata", "check_complete_build", "resolve_model_path"]
 
 TASKS = ("regression", "binary", "multiclass", "multilabel", "seq2seq")
 
@@ -114,3 +114,36 @@ def build_dir_of(model_path: Path) -> Path | None:
     if (folder / "model.keras").exists() or (folder / "metrics.json").exists():
         return folder
     return None
+
+
+def check_complete_build(model_path: Path, metadata: ModelMetadata) -> None:
+    """Refuse a model that sits in a specc build folder (one with `spec.lock.yaml`) that is not
+    a complete build of it: `metrics.json` is missing or unreadable, records another spec hash,
+    or does not list the model among its artifacts. A model copied elsewhere is not checked."""
+    from .errors import IncompleteBuildError
+
+    folder = model_path.parent
+    if not (folder / "spec.lock.yaml").is_file():
+        return
+    hint = f"rebuild it with `specc build` (or copy {model_path.name} out of the folder)"
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IncompleteBuildError(
+            f"{folder} is not a complete build: it has no metrics.json (an interrupted build?); "
+            + hint
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise IncompleteBuildError(f"{folder}/metrics.json is unreadable ({exc}); {hint}") from exc
+    recorded = metrics.get("spec_hash") if isinstance(metrics, dict) else None
+    if metadata.spec_hash and recorded and recorded != metadata.spec_hash:
+        raise IncompleteBuildError(
+            f"{model_path} was built from spec {metadata.spec_hash}, but {folder}/metrics.json "
+            f"records spec {recorded}: the files come from different builds; {hint}"
+        )
+    artifacts = metrics.get("artifacts") if isinstance(metrics, dict) else None
+    if isinstance(artifacts, list) and model_path.name not in artifacts:
+        raise IncompleteBuildError(
+            f"{model_path.name} is not an artifact of the build in {folder} (metrics.json does "
+            f"not list it: left over from an earlier build?); {hint}"
+        )

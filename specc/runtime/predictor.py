@@ -28,7 +28,7 @@ import numpy as np
 
 from .errors import PredictorInputError
 from .inputs import InputChecker, TensorSpec, all_finite, nonfinite_error
-from .metadata import ModelMetadata, build_dir_of, resolve_model_path
+from .metadata import ModelMetadata, build_dir_of, check_complete_build, resolve_model_path
 from .prediction import Decoder, Prediction
 from .providers import SessionInfo, create_session
 
@@ -64,6 +64,7 @@ class Predictor:
         self.info: SessionInfo = info
         self.batch_size = int(batch_size)
         self.metadata = ModelMetadata.from_props(session.get_modelmeta().custom_metadata_map)
+        check_complete_build(self.path, self.metadata)
         self.inputs: tuple[TensorSpec, ...] = tuple(
             TensorSpec.from_ort(n) for n in session.get_inputs()
         )
