@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import random
 import os
+import random
 import signal
 import subprocess
 import sys
