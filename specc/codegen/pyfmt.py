@@ -12,7 +12,6 @@ Literals are written as ruff writes them: double-quoted strings, `(8, 8, 1)` / `
 
 from __future__ import annotations
 
-import json
 import keyword
 import textwrap
 from collections.abc import Sequence
@@ -133,7 +132,7 @@ def literal(value: object) -> str:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return string_literal(value)
     if isinstance(value, tuple):
         items = [literal(v) for v in value]
         return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
@@ -215,15 +214,62 @@ def identifier(name: str, taken: frozenset[str] | set[str] = RESERVED) -> str:
     return name
 
 
+def string_literal(text: str) -> str:
+    """A Python string literal that evaluates to `text`, whatever it holds: quotes, backslashes,
+    newlines, NUL and other control characters, line separators, lone surrogates. Based on
+    `repr` (printable characters stay as they are, the rest become escapes), in double quotes
+    as ruff writes them unless the text holds a double quote (then single quotes, as ruff
+    prefers, unless it holds both kinds, where repr escapes one)."""
+    literal = repr(text)
+    if '"' not in text and "'" not in text:
+        literal = '"' + literal[1:-1] + '"'  # no quote inside: the body needs no change
+    return literal
+
+
+def _escaped(char: str) -> str:
+    """A backslash escape of one character, as `repr` writes it (`\\x00`, `\\u2028`)."""
+    return repr(char)[1:-1]
+
+
+def doc_text(text: str) -> str:
+    """`text` made safe inside a triple-quoted (not raw) docstring, reading back as `text`: a
+    backslash and a double quote are escaped, so nothing in it can end the string or start an
+    escape, and characters that are not printable (controls, NUL, line separators, lone
+    surrogates) become escapes; newlines stay newlines."""
+    out = []
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif char == '"':
+            out.append('\\"')
+        elif char == "\n" or char.isprintable():
+            out.append(char)
+        else:
+            out.append(_escaped(char))
+    return "".join(out)
+
+
+def comment_text(text: str) -> str:
+    """`text` made safe after `#` on one line: every character that is not printable (line
+    breaks of any kind, NUL, controls) becomes its visible escape, so the comment cannot end
+    early and let the rest of the text be read as code."""
+    return "".join(c if c.isprintable() else _escaped(c) for c in text)
+
+
 def comment_lines(text: str, indent: str = "") -> list[str]:
-    """`# text`, wrapped to the line length."""
+    """`# text`, wrapped to the line length; `text` passes through `comment_text`."""
     width = LINE_LENGTH - len(indent) - 2
-    return [f"{indent}# {line}" for line in textwrap.wrap(text, width) or [""]]
+    return [f"{indent}# {line}" for line in textwrap.wrap(comment_text(text), width) or [""]]
 
 
 def wrap(text: str, indent: str = "", width: int = LINE_LENGTH) -> list[str]:
-    """Prose wrapped to the line length (for docstrings)."""
-    return textwrap.wrap(text, width - len(indent), break_on_hyphens=False) or [""]
+    """Prose wrapped to the line length, for docstrings; `text` passes through `doc_text`.
+    Whitespace (newlines included) is folded into single spaces by the wrapping."""
+    # long words are not broken: a break could split an escape such as \\x00 in two
+    lines = textwrap.wrap(
+        doc_text(text), width - len(indent), break_on_hyphens=False, break_long_words=False
+    )
+    return lines or [""]
 
 
 def tuple_of(values: Sequence[str]) -> str:
