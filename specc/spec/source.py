@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import Location, SpecError
+from .limits import check_text, check_tree, nested_too_deeply
 
 __all__ = ["SourceMap", "load_yaml"]
 
@@ -119,9 +120,17 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, SourceMap
             raise SpecErrors(
                 [SpecError((), f"cannot read the file: {exc}", None, Location(file, 1, 1))]
             ) from None
+    problem = check_text(text, file)
+    if problem is not None:
+        raise SpecErrors([problem])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        problem = check_tree(node, file) if node is not None else None
+        if problem is not None:
+            raise SpecErrors([problem])
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise SpecErrors([nested_too_deeply(file)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
