@@ -19,7 +19,12 @@ __all__ = [
 
 
 class SpecModel(BaseModel):
-    """Base of every spec model: immutable, strict about types, unknown keys rejected."""
+    """Base of every spec model: immutable, strict about types, unknown keys rejected.
+
+    Validators are built on first use (`defer_build`), once, for the whole `Spec`. A default that
+    is itself a model is written `Model.model_construct(...)`, not `Model(...)`: calling the
+    model would build its validator when the module is imported, slowing every command.
+    """
 
     model_config = ConfigDict(
         frozen=True,

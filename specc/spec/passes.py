@@ -85,7 +85,7 @@ class Export(SpecModel):
 
     opset: Annotated[int, Field(ge=13, le=21)] = 17
     """ONNX opset version."""
-    parity: Parity = Parity()
+    parity: Parity = Parity.model_construct()
     """Verification tolerance."""
     keep: list[Literal["keras", "onnx", "history", "report", "curves", "code"]] = [
         "keras",

@@ -107,7 +107,7 @@ class Split(SpecModel):
 
 
 class _DataBase(SpecModel):
-    split: Split = Split()
+    split: Split = Split.model_construct()
     """Train/validation/test split."""
     preprocessing: Literal["standardize", "minmax", "none"] = "standardize"
     """Input scaling, fitted on the training split only and built into the model."""
@@ -209,11 +209,11 @@ class Spec(SpecModel):
     """Where examples come from, how they are split and scaled."""
     model: Model
     """The network."""
-    training: Training = Training()
+    training: Training = Training.model_construct()
     """The training recipe."""
     passes: list[PassEntry] = []
     """Compression passes, applied in order."""
-    export: Export = Export()
+    export: Export = Export.model_construct()
     """ONNX export and verification."""
 
 
