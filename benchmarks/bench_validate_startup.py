@@ -1,0 +1,55 @@
+"""Start-up cost of `specc validate` on one spec against the floor of any Python command.
+
+    python benchmarks/bench_validate_startup.py [--repeat 5] [--spec specs/digits_cnn.yaml]
+
+Runs, in turns, a fresh process of: `python -c pass` (the interpreter alone), `python -c
+"import pydantic, yaml, click"` (the libraries `validate` cannot do without), `python -m
+specc.cli validate SPEC` and the `specc` console script; prints the best of `--repeat` runs of
+each (wall time and CPU time) and each one's ratio to `python -c pass`. The target is
+`specc validate` within 7 times `python -c pass`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from bench_cli_latency import ROOT, run_rounds
+
+TARGET_RATIO = 7.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--spec", type=Path, default=ROOT / "specs" / "digits_cnn.yaml")
+    args = parser.parse_args()
+    python = sys.executable
+    commands = {
+        "python -c pass": [python, "-c", "pass"],
+        "import pydantic, yaml, click": [python, "-c", "import pydantic, yaml, click"],
+        "python -m specc.cli validate": [python, "-m", "specc.cli", "validate", str(args.spec)],
+    }
+    script = shutil.which("specc", path=str(Path(python).parent))
+    if script is not None:
+        commands["specc validate (script)"] = [script, "validate", str(args.spec)]
+    times = run_rounds(commands, args.repeat)
+    floor_wall = min(times["python -c pass"][0])
+    floor_cpu = min(times["python -c pass"][1])
+    print(f"best of {args.repeat} runs each, spec {args.spec.name}")
+    print(f"{'command':<30} {'wall s':>7} {'ratio':>6} {'cpu s':>7} {'ratio':>6}")
+    for name, (wall, cpu) in times.items():
+        best_wall, best_cpu = min(wall), min(cpu)
+        print(
+            f"{name:<30} {best_wall:>7.3f} {best_wall / floor_wall:>6.1f}"
+            f" {best_cpu:>7.3f} {best_cpu / max(floor_cpu, 1e-3):>6.1f}"
+        )
+    ratio = min(times["python -m specc.cli validate"][0]) / floor_wall
+    verdict = "within" if ratio <= TARGET_RATIO else "over"
+    print(f"specc validate / python -c pass = {ratio:.1f} ({verdict} the target {TARGET_RATIO:g})")
+
+
+if __name__ == "__main__":
+    main()
