@@ -1,7 +1,5 @@
 """Shared building blocks of the spec schema: the strict frozen base model and common types."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +21,9 @@ class SpecModel(BaseModel):
 
     Validators are built on first use (`defer_build`), once, for the whole `Spec`. A default that
     is itself a model is written `Model.model_construct(...)`, not `Model(...)`: calling the
-    model would build its validator when the module is imported, slowing every command.
+    model would build its validator when the module is imported, slowing every command. The
+    schema modules do without `from __future__ import annotations`: pydantic would otherwise
+    evaluate each field's annotation from a string (one `compile` per field) at import time.
     """
 
     model_config = ConfigDict(

@@ -1,7 +1,5 @@
 """Compression passes (distill, prune, quantize) and ONNX export settings of a spec."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -59,7 +57,7 @@ class PassEntry(SpecModel):
     """int8 quantization."""
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> PassEntry:
+    def _exactly_one(self) -> "PassEntry":
         given = [k for k in ("distill", "prune", "quantize") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(

@@ -1,7 +1,5 @@
 """The spec (version 1): task, data, model, training, passes, export, as frozen pydantic models."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -97,7 +95,7 @@ class Split(SpecModel):
     """Shuffle before splitting (seeded)."""
 
     @model_validator(mode="after")
-    def _fractions_leave_training_data(self) -> Split:
+    def _fractions_leave_training_data(self) -> "Split":
         if self.validation + self.test >= 0.9:
             raise ValueError(
                 f"validation + test must leave at least 10% for training, got "

@@ -1,7 +1,5 @@
 """The training recipe of a spec: loss, metrics, optimizer, schedule, regularising callbacks."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field
