@@ -6,7 +6,6 @@ need them import them lazily inside their own modules.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -61,6 +60,8 @@ def show(spec: Path) -> None:
 )
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of the spec (for editor completion and checking)."""
+    import json
+
     from specc.spec.jsonschema import spec_json_schema
 
     text = json.dumps(spec_json_schema(), indent=2) + "\n"
