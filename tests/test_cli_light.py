@@ -100,6 +100,67 @@ def test_light_commands_do_not_import_heavy_libraries(
         assert sorted(p.name for p in (tmp_path / "code").glob("*.py"))
 
 
+# Never imported by `specc validate`: heavy libraries, the parts of specc that serve other
+# commands, and modules it needs only to print an error (or that a command imports lazily).
+NOT_FOR_VALIDATE = (
+    *HEAVY,
+    "keras",
+    "onnx",
+    "numpy",
+    "sklearn",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "jinja2",
+    "specc.codegen",
+    "specc.builder",
+    "specc.export",
+    "specc.runtime",
+    "specc.spec.jsonschema",
+    "specc.spec.fielddocs",
+    "json",
+    "difflib",
+)
+
+
+def test_validate_imports_only_what_it_needs() -> None:
+    """What keeps `specc validate` quick to start (speed itself is measured by
+    benchmarks/bench_validate_startup.py): none of `NOT_FOR_VALIDATE` is imported, and of the
+    spec models only `Spec` builds a validator (one build for the whole schema: defaults that
+    are models are made without validation, see `SpecModel`)."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from specc.cli import cli
+        from specc.spec.base import SpecModel
+        try:
+            cli.main(args=["validate", {SPEC!r}], prog_name="specc", standalone_mode=False)
+        except SystemExit as exc:
+            assert not exc.code, exc.code
+        loaded = list(sys.modules)  # before this script imports json
+        import json
+        def models(cls):
+            for sub in cls.__subclasses__():
+                yield sub
+                yield from models(sub)
+        built = sorted({{m.__name__ for m in models(SpecModel) if m.__pydantic_complete__}})
+        print(json.dumps({{"modules": loaded, "built": built}}))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.splitlines()[-1])
+    unwanted = sorted(
+        m
+        for m in report["modules"]
+        if any(m == name or m.startswith(name + ".") for name in NOT_FOR_VALIDATE)
+    )
+    assert unwanted == []
+    assert report["built"] == ["Spec"]
+
+
 def test_schema_command_prints_the_documented_schema(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["schema"])
     assert result.exit_code == 0
