@@ -161,6 +161,36 @@ def test_validate_imports_only_what_it_needs() -> None:
     assert report["built"] == ["Spec"]
 
 
+def test_help_loads_neither_the_spec_package_nor_pydantic() -> None:
+    """`specc --help` (and the commands that read no spec) import click and the command
+    definitions only."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from specc.cli import cli
+        try:
+            cli.main(args=["--help"], prog_name="specc", standalone_mode=False)
+        except SystemExit:
+            pass
+        print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in
+                              ("pydantic", "yaml", "specc"))))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded = proc.stdout.splitlines()[-1].split(",")
+    assert sorted(loaded) == [
+        "specc",
+        "specc.cli",
+        "specc.commands",
+        "specc.commands.build",
+        "specc.commands.common",
+        "specc.commands.runtime",
+    ]
+
+
 def test_schema_command_prints_the_documented_schema(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["schema"])
     assert result.exit_code == 0

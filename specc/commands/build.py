@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from specc.spec import SpecErrors
-
 __all__ = ["register"]
 
 
@@ -30,6 +28,7 @@ def build(
     """Validate, generate Keras code, train it, export ONNX and verify it against Keras."""
     from specc.builder import BuildError, Progress
     from specc.builder import build as run_build
+    from specc.spec import SpecErrors
 
     from .common import EXIT_INVALID, report_spec_errors
 
