@@ -1,5 +1,5 @@
-"""Wall time of the light commands (`validate`, `show`, `schema`, `codegen`) as a user runs
-them: a fresh `specc` process each time, interpreter start-up included.
+"""Wall time of the light commands (`--help`, `validate`, `show`, `schema`, `codegen`) as a
+user runs them: a fresh `specc` process each time, interpreter start-up included.
 
     python benchmarks/bench_cli_latency.py [--repeat 10] [--spec specs/digits_cnn.yaml]
 
@@ -69,6 +69,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as pyc:
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
+            "specc --help": [*specc, "--help"],
             "specc validate": [*specc, "validate", str(args.spec)],
             "specc show": [*specc, "show", str(args.spec)],
             "specc schema": [*specc, "schema"],

@@ -3,8 +3,9 @@
     python benchmarks/bench_validate_startup.py [--repeat 5] [--spec specs/digits_cnn.yaml]
 
 Runs, in turns, a fresh process of: `python -c pass` (the interpreter alone), `python -c
-"import pydantic, yaml, click"` (the libraries `validate` cannot do without), `python -m
-specc.cli validate SPEC` and the `specc` console script; prints the best of `--repeat` runs of
+"import pydantic, yaml, click"` (the libraries `validate` cannot do without), the same with
+`from pydantic import BaseModel` (what any pydantic model costs before it is defined), `python
+-m specc.cli validate SPEC` and the `specc` console script; prints the best of `--repeat` runs of
 each (wall time and CPU time) and each one's ratio to `python -c pass`. The target is
 `specc validate` within 7 times `python -c pass`. The children keep a bytecode cache (in a
 temporary folder) unless `--no-bytecode-cache` is given.
@@ -21,6 +22,9 @@ from pathlib import Path
 from bench_cli_latency import ROOT, bytecode_cache_env, run_rounds
 
 TARGET_RATIO = 7.0
+# the floor of any validation with pydantic models: `import pydantic` alone is lazy, the model
+# machinery (pydantic.main, pydantic_core's schema types, annotated_types) comes with BaseModel
+_BASEMODEL = "import yaml, click; from pydantic import BaseModel"
 
 
 def main() -> None:
@@ -38,6 +42,7 @@ def main() -> None:
     commands = {
         "python -c pass": [python, "-c", "pass"],
         "import pydantic, yaml, click": [python, "-c", "import pydantic, yaml, click"],
+        "... + pydantic.BaseModel": [python, "-c", _BASEMODEL],
         "python -m specc.cli validate": [python, "-m", "specc.cli", "validate", str(args.spec)],
     }
     script = shutil.which("specc", path=str(Path(python).parent))
