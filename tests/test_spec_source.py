@@ -24,6 +24,7 @@ TRICKY = [
     "name: caf\u00e9\nunits: \u00e9\u00e9: 3\n",  # non-ASCII before the error column
     "a: &x {b: 1}\nc: *x\nd: *nope\n",  # an undefined alias
     "\ufeffspecc: 1\r\nname: crlf\r\n",  # byte-order mark, CRLF line ends
+    "name: 'caf\u00e9'\nl: [\u00e9\u00e9, \U0001f600, {a: 1}, x]\n",  # columns after non-ASCII
     "a: !!python/object:os.system x\n",  # a tag the safe loader refuses
 ]
 
