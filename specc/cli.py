@@ -1,12 +1,13 @@
 """The `specc` command line: thin click commands; domain errors become clean messages here.
 
 `validate`, `show`, `schema` and `codegen` never import tensorflow or onnxruntime; commands that
-need them import them lazily inside their own modules.
+need them import them lazily inside their own modules. Importing this module (what `specc
+--help` costs) loads click and the command definitions only: the spec package (pydantic, PyYAML)
+is imported by the commands that read a spec.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -15,7 +16,6 @@ import click
 from specc import __version__
 from specc.commands import build, runtime
 from specc.commands.common import EXIT_INVALID, compile_or_exit, report_spec_errors
-from specc.spec import SpecErrors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,6 +30,7 @@ def cli() -> None:
 def validate(specs: tuple[Path, ...], quiet: bool) -> None:
     """Check specs: schema, cross-field rules and shapes. Prints `ok` per file or every error."""
     from specc.pipeline import compile_spec
+    from specc.spec import SpecErrors
 
     failed = False
     for path in specs:
@@ -61,6 +62,8 @@ def show(spec: Path) -> None:
 )
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of the spec (for editor completion and checking)."""
+    import json
+
     from specc.spec.jsonschema import spec_json_schema
 
     text = json.dumps(spec_json_schema(), indent=2) + "\n"

@@ -101,6 +101,117 @@ def test_light_commands_do_not_import_heavy_libraries(
         assert sorted(p.name for p in (tmp_path / "code").glob("*.py"))
 
 
+# Never imported by `specc validate`: heavy libraries, the parts of specc that serve other
+# commands, and modules it needs only to print an error (or that a command imports lazily).
+NOT_FOR_VALIDATE = (
+    *HEAVY,
+    "keras",
+    "onnx",
+    "numpy",
+    "sklearn",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "jinja2",
+    "specc.codegen",
+    "specc.builder",
+    "specc.export",
+    "specc.runtime",
+    "specc.spec.jsonschema",
+    "specc.spec.fielddocs",
+    "json",
+    "difflib",
+)
+
+
+def test_validate_imports_only_what_it_needs() -> None:
+    """What keeps `specc validate` quick to start (speed itself is measured by
+    benchmarks/bench_validate_startup.py): none of `NOT_FOR_VALIDATE` is imported, and of the
+    spec models only `Spec` builds a validator (one build for the whole schema: defaults that
+    are models are made without validation, see `SpecModel`)."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from specc.cli import cli
+        from specc.spec.base import SpecModel
+        try:
+            cli.main(args=["validate", {SPEC!r}], prog_name="specc", standalone_mode=False)
+        except SystemExit as exc:
+            assert not exc.code, exc.code
+        loaded = list(sys.modules)  # before this script imports json
+        import json
+        def models(cls):
+            for sub in cls.__subclasses__():
+                yield sub
+                yield from models(sub)
+        built = sorted({{m.__name__ for m in models(SpecModel) if m.__pydantic_complete__}})
+        print(json.dumps({{"modules": loaded, "built": built}}))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.splitlines()[-1])
+    unwanted = sorted(
+        m
+        for m in report["modules"]
+        if any(m == name or m.startswith(name + ".") for name in NOT_FOR_VALIDATE)
+    )
+    assert unwanted == []
+    assert report["built"] == ["Spec"]
+
+
+def test_spec_model_modules_do_not_postpone_annotations() -> None:
+    """Under `from __future__ import annotations` pydantic compiles every field annotation from
+    a string when the class is created (see `SpecModel`): a module defining spec models does
+    without it."""
+    import __future__
+
+    from specc.spec import Spec  # noqa: F401  (imports every schema module)
+    from specc.spec.base import SpecModel
+
+    def models(cls: type) -> list[type]:
+        return [m for sub in cls.__subclasses__() for m in (sub, *models(sub))]
+
+    modules = {sys.modules[m.__module__] for m in models(SpecModel)}
+    assert len(modules) >= 4
+    postponed = [
+        m.__name__ for m in modules if vars(m).get("annotations") is __future__.annotations
+    ]
+    assert postponed == []
+
+
+def test_help_loads_neither_the_spec_package_nor_pydantic() -> None:
+    """`specc --help` (and the commands that read no spec) import click and the command
+    definitions only."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from specc.cli import cli
+        try:
+            cli.main(args=["--help"], prog_name="specc", standalone_mode=False)
+        except SystemExit:
+            pass
+        print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in
+                              ("pydantic", "yaml", "specc"))))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded = proc.stdout.splitlines()[-1].split(",")
+    assert sorted(loaded) == [
+        "specc",
+        "specc.cli",
+        "specc.commands",
+        "specc.commands.build",
+        "specc.commands.common",
+        "specc.commands.runtime",
+    ]
+
+
 def test_schema_command_prints_the_documented_schema(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["schema"])
     assert result.exit_code == 0

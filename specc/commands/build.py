@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from specc.spec import SpecErrors
-
 __all__ = ["register"]
 
 
@@ -30,6 +28,7 @@ def build(
     """Validate, generate Keras code, train it, export ONNX and verify it against Keras."""
     from specc.builder import BuildError, Progress
     from specc.builder import build as run_build
+    from specc.spec import SpecErrors
 
     from .common import EXIT_INVALID, report_spec_errors
     from .outpaths import describe_os_error, spec_output_dirs
@@ -77,6 +76,7 @@ def build(
 def codegen(spec: Path, output: Path) -> None:
     """Write the generated Keras code only, without training (no TensorFlow import)."""
     from specc.codegen import generate
+    from specc.spec import SpecErrors
 
     from .common import EXIT_INVALID, compile_or_exit, report_spec_errors
     from .outpaths import OutputPathError, check_output_dir, describe_os_error

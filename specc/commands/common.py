@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from specc.spec import SpecErrors
+if TYPE_CHECKING:
+    from specc.pipeline import Compiled
+    from specc.spec import SpecErrors
 
 __all__ = ["EXIT_INVALID", "compile_or_exit", "report_spec_errors"]
 
@@ -22,9 +25,10 @@ def report_spec_errors(errors: SpecErrors, *, err: bool = True) -> None:
     click.echo(f"{n} error{'s' if n != 1 else ''}", err=err)
 
 
-def compile_or_exit(path: Path):
+def compile_or_exit(path: Path) -> Compiled:
     """Load, validate and lower one spec; on errors print them and exit with code 2."""
     from specc.pipeline import compile_spec
+    from specc.spec import SpecErrors
 
     try:
         return compile_spec(path)

@@ -10,7 +10,6 @@ an unwritable `-o`), 1 when quantization loses too much accuracy or fails.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,12 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise CommandError(str(exc) or type(exc).__name__) from exc
 
     return wrapper
+
+
+def _json(report: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(report, indent=2)
 
 
 def _batches(_ctx: click.Context, _param: click.Parameter, value: str) -> list[int]:
@@ -201,7 +206,7 @@ def bench_cmd(
             intra_op_threads=threads,
         )
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(_json(report))
     else:
         click.echo(format_table(report))
 
@@ -259,7 +264,7 @@ def quantize_cmd(
         build_dir, mode, max_drop, calibration_samples, latency_repeat=latency_repeat
     )
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(_json(report))
         return
     text = quantization_markdown(report).replace(START + "\n", "").replace(END + "\n", "")
     click.echo(text.rstrip("\n"))

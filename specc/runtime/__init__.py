@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from .bench import bench_model
     from .errors import (
         DeviceUnavailableError,
-        InputFileError,
         IncompleteBuildError,
+        InputFileError,
         ModelLoadError,
         ModelNotFoundError,
         NonFiniteInputError,

@@ -1,7 +1,5 @@
 """Shared building blocks of the spec schema: the strict frozen base model and common types."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +17,14 @@ __all__ = [
 
 
 class SpecModel(BaseModel):
-    """Base of every spec model: immutable, strict about types, unknown keys rejected."""
+    """Base of every spec model: immutable, strict about types, unknown keys rejected.
+
+    Validators are built on first use (`defer_build`), once, for the whole `Spec`. A default that
+    is itself a model is written `Model.model_construct(...)`, not `Model(...)`: calling the
+    model would build its validator when the module is imported, slowing every command. The
+    schema modules do without `from __future__ import annotations`: pydantic would otherwise
+    evaluate each field's annotation from a string (one `compile` per field) at import time.
+    """
 
     model_config = ConfigDict(
         frozen=True,

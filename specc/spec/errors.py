@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +71,8 @@ def dotted(path: Sequence[str | int]) -> str:
 
 def did_you_mean(word: Any, choices: Iterable[str]) -> str | None:
     """A 'did you mean `x`?' hint when `word` is close to one of `choices`."""
+    import difflib  # only when there is an error to explain
+
     if not isinstance(word, str):
         return None
     choices = list(choices)

@@ -5,8 +5,6 @@ inputs or earlier layers it reads. Without `inputs` a layer reads the layer just
 plain list is a sequential model and `inputs:` references turn it into a DAG.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

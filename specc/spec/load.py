@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,8 @@ class LoadedSpec:
     @property
     def spec_hash(self) -> str:
         """Hash of the resolved spec (every default written out), not of the file's formatting."""
+        import hashlib
+
         from .lock import lock_text
 
         return hashlib.sha256(lock_text(self.spec).encode()).hexdigest()[:16]

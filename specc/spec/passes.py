@@ -1,7 +1,5 @@
 """Compression passes (distill, prune, quantize) and ONNX export settings of a spec."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -62,7 +60,7 @@ class PassEntry(SpecModel):
     """int8 quantization."""
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> PassEntry:
+    def _exactly_one(self) -> "PassEntry":
         given = [k for k in ("distill", "prune", "quantize") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
@@ -88,7 +86,7 @@ class Export(SpecModel):
 
     opset: Annotated[int, Field(ge=13, le=21)] = 17
     """ONNX opset version."""
-    parity: Parity = Parity()
+    parity: Parity = Parity.model_construct()
     """Verification tolerance."""
     keep: list[Literal["keras", "onnx", "history", "report", "curves", "code"]] = [
         "keras",

@@ -1,7 +1,5 @@
 """The spec (version 1): task, data, model, training, passes, export, as frozen pydantic models."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -88,7 +86,7 @@ class Split(SpecModel):
     """Shuffle before splitting (seeded)."""
 
     @model_validator(mode="after")
-    def _fractions_leave_training_data(self) -> Split:
+    def _fractions_leave_training_data(self) -> "Split":
         if self.validation + self.test >= 0.9:
             raise ValueError(
                 f"validation + test must leave at least 10% for training, got "
@@ -98,7 +96,7 @@ class Split(SpecModel):
 
 
 class _DataBase(SpecModel):
-    split: Split = Split()
+    split: Split = Split.model_construct()
     """Train/validation/test split."""
     preprocessing: Literal["standardize", "minmax", "none"] = "standardize"
     """Input scaling, fitted on the training split only and built into the model."""
@@ -192,11 +190,11 @@ class Spec(SpecModel):
     """Where examples come from, how they are split and scaled."""
     model: Model
     """The network."""
-    training: Training = Training()
+    training: Training = Training.model_construct()
     """The training recipe."""
     passes: list[PassEntry] = []
     """Compression passes, applied in order."""
-    export: Export = Export()
+    export: Export = Export.model_construct()
     """ONNX export and verification."""
 
 

@@ -1,7 +1,5 @@
 """The training recipe of a spec: loss, metrics, optimizer, schedule, regularising callbacks."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -181,9 +179,9 @@ class Training(SpecModel):
         Literal["auto", "accuracy", "auc", "precision", "recall", "mae", "mse", "rmse"]
     ] = ["auto"]
     """Metrics reported per epoch and on the test split; `auto` follows the task."""
-    optimizer: Optimizer = Adam(type="adam")
+    optimizer: Optimizer = Adam.model_construct(type="adam")
     """Optimizer and its learning rate."""
-    schedule: Schedule = ConstantSchedule(type="constant")
+    schedule: Schedule = ConstantSchedule.model_construct(type="constant")
     """Learning-rate schedule, applied per epoch."""
     batch_size: PositiveInt | Literal["full"] = 32
     """Examples per step; `full` is batch gradient descent, 1 is pure SGD."""
