@@ -64,6 +64,7 @@ def data_context(spec: Spec | LoadedSpec, spec_dir: str | Path) -> dict[str, Any
         context.update(_csv_context(spec, data, spec_dir))
     else:
         context.update(_npz_context(spec, data, spec_dir))
+    context.update(_missing_context(spec, data, spec_dir))
     context["source_template"] = f"data/{context['source']}.py.j2"
     context["source_doc"] = "\n".join(wrap(context["source_doc"], "    "))
     context["imports"] = _imports(context["source"], context.pop("loader", None))
@@ -74,7 +75,7 @@ def _imports(source: str, loader: str | None) -> str:
     """The import block, sorted as ruff's isort sorts it."""
     stdlib = ["from dataclasses import dataclass"]
     if source == "csv":
-        stdlib.insert(0, "import csv")
+        stdlib[:0] = ["import csv", "import math"]
     if source in ("addition", "reverse"):
         stdlib.insert(0, "from collections.abc import Iterable")
     if source in ("csv", "npz"):
@@ -312,4 +313,37 @@ def _npz_context(spec: Spec, data: NpzData, spec_dir: Path) -> dict[str, Any]:
             f"Examples: the arrays of `{path.name}` (data.path), one per model input, and the "
             f"targets `{data.target}`."
         ),
+    }
+
+
+def _missing_context(
+    spec: Spec, data: BuiltinData | CsvData | NpzData, spec_dir: Path
+) -> dict[str, Any]:
+    """What `templates/data/missing.py.j2` needs: the policy, and the words of its messages."""
+    if isinstance(data, BuiltinData):
+        return {"missing": None}  # built-in datasets have no missing values
+    csv = isinstance(data, CsvData)
+    float_inputs = [inp for inp in spec.model.inputs if inp.dtype == "float32"]
+    if csv:
+        imputed = constant("IMPUTED_COLUMNS", feature_names(data, spec_dir) if float_inputs else [])
+    else:
+        arrays = [inp.source or inp.name for inp in float_inputs]
+        imputed = constant("IMPUTED_ARRAYS", [a for a in arrays if a != data.target])
+    lines = {
+        "error": "data.missing: error (a missing value stops the load)",
+        "drop": "data.missing: drop (rows holding a missing value are dropped before the split)",
+        "impute_mean": "data.missing: impute_mean (a missing feature gets its training mean)",
+    }
+    what = "empty, nan or inf cells" if csv else "NaN or inf values"
+    constants = _comment(lines[data.missing]) + "\n" + constant("MISSING_VALUES", what)
+    if data.missing == "impute_mean":
+        constants += "\n" + imputed
+        constants += "\n" + constant("IMPUTED_INPUTS", [inp.name for inp in float_inputs])
+    return {
+        "missing": data.missing,
+        "missing_constants": constants,
+        "missing_path": "{CSV_PATH}" if csv else "{NPZ_PATH}",
+        "missing_unit": "column" if csv else "array",
+        "missing_rows": "data rows" if csv else "indices",
+        "missing_row": "row + 1" if csv else "row",
     }

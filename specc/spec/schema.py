@@ -129,6 +129,10 @@ class CsvData(_DataBase):
     """Target column(s)."""
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     """Field separator."""
+    missing: Literal["error", "drop", "impute_mean"] = "error"
+    """Missing values (empty cells, `nan`, `inf`): `error` stops at load, naming each column, its
+    count and first rows; `drop` drops the rows holding one and prints how many; `impute_mean`
+    fills in a feature with its mean over the training split (a missing target stays an error)."""
 
 
 class NpzData(_DataBase):
@@ -139,6 +143,10 @@ class NpzData(_DataBase):
     """Path of the archive, relative to the spec file."""
     target: str = "y"
     """Name of the target array."""
+    missing: Literal["error", "drop", "impute_mean"] = "error"
+    """Missing values (NaN or inf in a float array): `error` stops at load, naming each array, its
+    count and first rows; `drop` drops the rows holding one and prints how many; `impute_mean`
+    fills in a feature with its mean over the training split (a missing target stays an error)."""
 
 
 Data = Annotated[BuiltinData | CsvData | NpzData, Field(discriminator="type")]
