@@ -115,3 +115,20 @@ def test_a_library_failure_inside_a_pass_is_named(reg_build, tmp_path):
     with pytest.raises(PassError, match=r"^pass `quantize`: ") as caught:
         run_phase(Phase.AFTER_EXPORT, _spec_with(_quantize(1.0)), build)
     assert caught.value.completed == ()
+
+
+@pytest.mark.parametrize(("has_passes", "last"), [(False, "[6/6] report"), (True, "[7/7] report")])
+def test_stage_counter_counts_the_passes_stage_only_when_there_are_passes(has_passes, last):
+    import io
+
+    from specc.builder.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(stream=stream)
+    progress.plan(has_passes)
+    for stage in progress.stages:
+        progress.start(stage)
+        progress.done()
+    lines = [line for line in stream.getvalue().splitlines() if line.startswith("[")]
+    assert lines[0].startswith("[1/") and lines[-1] == last
+    assert ("passes" in stream.getvalue()) is has_passes

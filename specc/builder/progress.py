@@ -34,9 +34,10 @@ class Progress:
         if not self.quiet:
             print(text, file=self.stream, flush=True)
 
-    def start(self, stage: str, detail: str = "") -> None:
+    def start(self, stage: str, detail: str = "", *, started: float | None = None) -> None:
+        """Print the stage line; `started` (a `time.perf_counter()` value) backdates its timer."""
         self._stage = stage
-        self._started = time.perf_counter()
+        self._started = time.perf_counter() if started is None else started
         index = self.stages.index(stage) + 1 if stage in self.stages else 0
         suffix = f": {detail}" if detail else ""
         self.say(f"[{index}/{len(self.stages)}] {stage}{suffix}")

@@ -74,10 +74,11 @@ def build(
     from specc.codegen import generate
 
     progress = progress or Progress(quiet=True)
-    progress.start("validate", str(spec_path))
-    compiled = compile_spec(spec_path)
+    started = time.perf_counter()
+    compiled = compile_spec(spec_path)  # a spec error is reported before any stage line
     spec = compiled.spec
-    progress.plan(bool(spec.passes))
+    progress.plan(bool(spec.passes))  # count the stages this spec has, then print the first
+    progress.start("validate", str(spec_path), started=started)
     progress.done(f"({compiled.graph.params:,} parameters)")
 
     out = Path(output_dir) if output_dir is not None else default_output_dir(compiled)
