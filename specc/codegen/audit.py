@@ -7,8 +7,9 @@ allowlist, and a file that fails is never written or imported. The rules:
 1. imports only of the modules the generated code needs (`ALLOWED_IMPORTS`) and of its own
    sibling files;
 2. no call of `exec`, `eval`, `compile`, `__import__`, `globals`, `locals`, `vars`,
-   `breakpoint`, `input`, `getattr`/`setattr`/`delattr` on a module, or `open` outside the
-   `save_*` helpers that write the build's artifacts;
+   `breakpoint`, `input`, `getattr`/`setattr`/`delattr` on a module, or `open` of anything
+   but the data file the spec names (for reading) outside the `save_*` helpers that write the
+   build's artifacts;
 3. of `os` and `sys`, only the attributes the generated code uses (`os.replace`, `sys.argv`,
    ...); no other use of a module that runs programs or loads code (`subprocess`, `shutil`,
    `importlib`, `pickle`, `ctypes`, ...), whatever the name it is reached by;
@@ -64,6 +65,7 @@ _FORBIDDEN_CALLS = frozenset(
     }
 )
 _REFLECTION = frozenset({"getattr", "setattr", "delattr"})
+_DATA_PATHS = frozenset({"CSV_PATH", "NPZ_PATH"})  # the data files the spec names
 _MODULE_ATTRIBUTES = {
     "os": frozenset({"replace", "fspath", "path", "environ", "makedirs", "cpu_count"}),
     "sys": frozenset({"argv", "exit", "path", "stdout", "stderr", "version_info"}),
@@ -176,9 +178,19 @@ class _Auditor(ast.NodeVisitor):
                 target = node.args[0]
                 if isinstance(target, ast.Name) and target.id in self.modules:
                     self._fail(node, f"`{func.id}` on the module `{target.id}` is not allowed")
-            elif func.id == "open" and not any(f.startswith("save_") for f in self._functions):
-                self._fail(node, "`open` is allowed only in the `save_*` helpers")
+            elif func.id == "open" and not self._known_open(node):
+                self._fail(node, "`open` is allowed only on the data path or in `save_*` helpers")
         self.generic_visit(node)
+
+    def _known_open(self, node: ast.Call) -> bool:
+        """`open` of a data-path constant (for reading), or inside a `save_*` helper."""
+        if any(f.startswith("save_") for f in self._functions):
+            return True
+        first = node.args[0] if node.args else None
+        mode = node.args[1] if len(node.args) > 1 else None
+        mode = next((k.value for k in node.keywords if k.arg == "mode"), mode)
+        reading = mode is None or (isinstance(mode, ast.Constant) and mode.value in ("r", "rb"))
+        return isinstance(first, ast.Name) and first.id in _DATA_PATHS and reading
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in _FORBIDDEN_DUNDERS:

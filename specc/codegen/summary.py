@@ -10,7 +10,7 @@ from ..ir.graph import Graph, Node
 from ..ir.shapes import fmt_shape
 from ..spec import LoadedSpec
 from ..spec.tasks import task_kind
-from .pyfmt import wrap
+from .pyfmt import doc_text, wrap
 
 __all__ = ["docstring", "layer_summary", "network_sentence", "spec_comment", "task_phrase"]
 
@@ -121,7 +121,8 @@ def network_sentence(loaded: LoadedSpec, graph: Graph) -> str:
 def docstring(loaded: LoadedSpec, graph: Graph) -> list[str]:
     """Lines of the module docstring of model.py (without the quotes)."""
     spec = loaded.spec
-    title = f"{spec.name}: {spec.description}".rstrip(": ")
+    described = " ".join(spec.description.split())
+    title = doc_text(f"{spec.name}: {described}" if described else spec.name)
     lines = [title] if len(title) <= 94 else [spec.name, "", *wrap(spec.description)]
     lines += ["", *wrap(network_sentence(loaded, graph)), ""]
     lines += wrap(
