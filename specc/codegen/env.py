@@ -1,7 +1,8 @@
 """The jinja2 environment that renders the generated code from the templates in `templates/`.
 
-Installed, the templates ship inside the wheel as the package `specc.templates`; in a source
-checkout that package may not be importable, so the loader falls back to `<repo>/templates`.
+The templates live at the top of the repository and are found one way: as the package
+`specc.templates`, which `pyproject.toml` maps to that folder, so a wheel ships them inside the
+package and an editable install (`pip install -e .`) reads them in place.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ if TYPE_CHECKING:  # importlib.resources.abc is new in Python 3.11
 
 __all__ = ["environment", "templates_root"]
 
-_REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
 
 def templates_root() -> Traversable:
-    """Folder of the `*.j2` templates: package `specc.templates`, else `<repo>/templates`."""
+    """Folder of the `*.j2` templates: the package `specc.templates`."""
     try:
-        root = files("specc.templates")
+        return files("specc.templates")
     except ModuleNotFoundError:
-        return _REPO_TEMPLATES
-    return root if root.is_dir() else _REPO_TEMPLATES
+        raise RuntimeError(
+            "the package specc.templates is missing: install specc (`pip install -e .` in a "
+            "checkout) rather than running it from the source folder"
+        ) from None
 
 
 class _ResourceLoader(jinja2.BaseLoader):
