@@ -1,4 +1,4 @@
-"""The generated model.py / train.py: golden files, lint, standalone imports, no TensorFlow at
+"""The generated spec_model.py / train.py: golden files, lint, standalone imports, no TensorFlow at
 generation time, and built models that match the IR (parameter counts, output shapes).
 
 Golden files live in tests/golden/<spec name>/; after an intended change to the generated code,
@@ -126,7 +126,7 @@ def test_every_layer_type_has_a_case() -> None:
 def test_case_code_passes_ruff(case_code: Path) -> None:
     codes = sorted(case_code.glob("*/code"))
     assert len(codes) == len(LAYER_CASES) + len(TRAINING_CASES)
-    lint(*(p / name for p in codes for name in ("model.py", "train.py")))
+    lint(*(p / name for p in codes for name in ("spec_model.py", "train.py")))
 
 
 def test_long_names_stay_within_the_line_length(tmp_path: Path) -> None:
@@ -142,7 +142,7 @@ def test_long_names_stay_within_the_line_length(tmp_path: Path) -> None:
     inputs = ["{name: an_input_with_a_long_name_too, shape: [6]}"]
     _, _, code = generate_case(spec_text(name, inputs, layers), tmp_path)
     code.write(tmp_path / "code")
-    lint(tmp_path / "code" / "model.py", tmp_path / "code" / "train.py")
+    lint(tmp_path / "code" / "spec_model.py", tmp_path / "code" / "train.py")
 
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
@@ -150,7 +150,7 @@ def test_generated_code_never_imports_specc(path: Path) -> None:
     _, code = golden_code(path)
     allowed = {
         "argparse", "csv", "math", "os", "sys", "time", "pathlib", "dataclasses", "collections",
-        "keras", "numpy", "tensorflow", "sklearn", "data", "model",
+        "keras", "numpy", "tensorflow", "sklearn", "spec_data", "spec_model",
     }  # fmt: skip
     for name, text in code.files.items():
         modules = imported_modules(text)
@@ -240,7 +240,7 @@ def test_built_model_matches_the_ir(path: Path, tmp_path: Path, keras_module) ->
     loaded = load_spec(path)
     graph = lower(loaded.spec)
     generate(loaded, graph).write(tmp_path)
-    module = import_file(tmp_path / "model.py", f"golden_model_{loaded.spec.name}")
+    module = import_file(tmp_path / "spec_model.py", f"golden_model_{loaded.spec.name}")
     float_inputs = [n for n in graph.inputs if n.output.dtype == "float32"]
     stats = {
         n.name: (np.zeros(n.output.shape[-1]), np.full(n.output.shape[-1], 4.0))

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from specc.atomic import atomic_path, write_text
+from specc.codegen import FILES
 from specc.pipeline import Compiled
 
 __all__ = ["write_report"]
@@ -135,7 +136,7 @@ def write_report(
         "build.log": "report",
     }
     artifacts += [name for name, key in optional.items() if key in keep and (out / name).exists()]
-    artifacts += [f"code/{name}" for name in ("model.py", "data.py", "train.py")]
+    artifacts += [f"code/{name}" for name in FILES]
     lines += [f"- `{name}`" for name in artifacts]
     if "report" in keep:
         write_text(out / "report.md", "\n".join(lines) + "\n")

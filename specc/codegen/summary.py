@@ -128,7 +128,7 @@ def network_sentence(loaded: LoadedSpec, graph: Graph) -> str:
 
 
 def docstring(loaded: LoadedSpec, graph: Graph) -> list[str]:
-    """Lines of the module docstring of model.py (without the quotes)."""
+    """Lines of the module docstring of the generated model module (without the quotes)."""
     spec = loaded.spec
     title = f"{spec.name}: {spec.description}".rstrip(": ")
     lines = [title] if len(title) <= 94 else [spec.name, "", *wrap(spec.description)]

@@ -10,6 +10,7 @@ from typing import Any
 from ..ir.graph import Graph
 from ..spec import LoadedSpec
 from ..spec.schema import Spec
+from . import MODULES
 from .pyfmt import INDENT, Call, Raw, literal, wrap
 
 __all__ = ["resolve_loss", "resolve_metrics", "train_context"]
@@ -219,8 +220,11 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
     return {
         "title": title if len(title) <= 97 else f"Train the model: {usage}.",
         "parser_lines": parser.lines(INDENT, "parser = "),
+        "data_module": MODULES["data"],
+        "model_module": MODULES["model"],
         "doc": wrap(
-            f"Loads the data (data.py), builds the network (model.py) and trains it with the "
+            f"Loads the data ({MODULES['data']}.py), builds the network ({MODULES['model']}.py) "
+            "and trains it with the "
             f"recipe of {loaded.path.name} (spec hash {loaded.spec_hash}). Reports {metrics} on "
             "the train, validation and test splits; with an output folder it saves model.keras "
             "and history.csv there (default: the folder that holds this code/ folder)."

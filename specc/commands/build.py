@@ -68,7 +68,7 @@ def build(
     "--output",
     type=click.Path(path_type=Path),
     required=True,
-    help="Folder for model.py, data.py and train.py.",
+    help="Folder for spec_model.py, spec_data.py and train.py.",
 )
 def codegen(spec: Path, output: Path) -> None:
     """Write the generated Keras code only, without training (no TensorFlow import)."""

@@ -1,6 +1,6 @@
 """Train the diabetes_regression model: `python train.py [--output-dir DIR] [--quiet]`.
 
-Loads the data (data.py), builds the network (model.py) and trains it with the recipe of
+Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
 diabetes_regression.yaml (spec hash eddff0c8ebe23620). Reports loss, MAE, MSE, RMSE and R^2 on the
 train, validation and test splits; with an output folder it saves model.keras and history.csv there
 (default: the folder that holds this code/ folder).
@@ -12,17 +12,14 @@ import argparse
 import csv
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling data.py and model.py
-from data import load_data
-from model import build_model
+from spec_data import load_data
+from spec_model import build_model
 
 # seed: weights, shuffling, dropout and augmentation
 SEED = 11

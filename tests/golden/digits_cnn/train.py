@@ -1,6 +1,6 @@
 """Train the digits_cnn model: `python train.py [--output-dir DIR] [--quiet]`.
 
-Loads the data (data.py), builds the network (model.py) and trains it with the recipe of
+Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
 digits_cnn.yaml (spec hash a5f8bd613cef6c6a). Reports loss, accuracy on the train, validation and
 test splits; with an output folder it saves model.keras and history.csv there (default: the folder
 that holds this code/ folder).
@@ -12,17 +12,14 @@ import argparse
 import csv
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 from keras import layers
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling data.py and model.py
-from data import load_data
-from model import build_model
+from spec_data import load_data
+from spec_model import build_model
 
 # seed: weights, shuffling, dropout and augmentation
 SEED = 7
