@@ -29,6 +29,9 @@ LEARNING_RATE = 0.003
 BATCH_SIZE = 64
 # spec: training.epochs
 EPOCHS = 60
+# not from the spec: batches per call of the compiled training step, with no Python
+# work between them (the same training; batch-level callbacks run once per call)
+STEPS_PER_EXECUTION = 32
 # the model input that reads the answer so far (teacher forcing), fed back in greedy decoding
 DECODER_INPUT = "decoder_input"
 
@@ -104,6 +107,7 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
         optimizer=make_optimizer(),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     fit_callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=6, restore_best_weights=True),
