@@ -13,6 +13,7 @@ for either. Reports the median fit time of each, wall clock and process CPU time
 is the steadier figure on a shared machine), and the ratios generated / hand-written.
 
     python benchmarks/bench_train_time.py [--case mlp] [--rounds 5] [--json results.json]
+    python benchmarks/bench_train_time.py --case mlp --code OLD_CODE_DIR   # code of another version
 """
 
 from __future__ import annotations
@@ -64,16 +65,18 @@ def _run(args: list[str]) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def bench_case(case: str, rounds: int) -> dict:
-    """Run one case `rounds` times each way; the runs, medians and ratios."""
+def bench_case(case: str, rounds: int, given_code: Path | None = None) -> dict:
+    """Run one case `rounds` times each way; the runs, medians and ratios. `given_code` is a
+    folder of generated code to time instead of generating it now (older code, for a before)."""
     spec, handwritten = CASES[case]
     with tempfile.TemporaryDirectory() as tmp:
-        code = Path(tmp) / "code"
-        subprocess.run(
-            [sys.executable, "-m", "specc.cli", "codegen", str(spec), "-o", str(code)],
-            check=True,
-            capture_output=True,
-        )
+        code = given_code or Path(tmp) / "code"
+        if given_code is None:
+            subprocess.run(
+                [sys.executable, "-m", "specc.cli", "codegen", str(spec), "-o", str(code)],
+                check=True,
+                capture_output=True,
+            )
         runs: dict[str, list[dict[str, float]]] = {"generated": [], "handwritten": []}
         commands = {
             "generated": [sys.executable, "-c", RUN_GENERATED, str(code)],
@@ -104,10 +107,17 @@ def main() -> None:
     parser.add_argument("--case", choices=[*CASES, "all"], default="all")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="time the generated code in this folder (one --case) instead of generating it",
+    )
     args = parser.parse_args()
 
     cases = list(CASES) if args.case == "all" else [args.case]
-    results = {case: bench_case(case, args.rounds) for case in cases}
+    if args.code and len(cases) != 1:
+        parser.error("--code needs one --case")
+    results = {case: bench_case(case, args.rounds, args.code) for case in cases}
     print(f"\nmedians over {args.rounds} rounds (same epochs, same machine):")
     print(f"{'case':<11} {'':<6} {'generated':>10} {'hand-written':>13} {'ratio':>7}")
     for case, result in results.items():

@@ -1,6 +1,7 @@
 """Code generation: a lowered spec becomes three readable, standalone Python files.
 
-* `spec_model.py`: `build_model(preprocessing=None, target_scaling=None)`, Keras functional API;
+* `spec_model.py`: `build_model()`, Keras functional API; it takes `preprocessing` when the model
+  scales inputs and `target_scaling` for regression, only the parameters it uses;
 * `spec_data.py`: `load_data()`, the splits and the statistics fitted on the training split;
 * `train.py`: `train(output_dir=None, *, verbose=2, callbacks=())` and a command line.
 
