@@ -39,17 +39,17 @@ _METRIC_CODE = {
     "mse": Call("keras.metrics.MeanSquaredError", kwargs=(("name", Raw('"mse"')),)),
     "rmse": Call("keras.metrics.RootMeanSquaredError", kwargs=(("name", Raw('"rmse"')),)),
 }
-# schedule type -> (decay steps in epochs, decay rate): keras.optimizers.schedules.ExponentialDecay
-KERAS_SCHEDULES = {"step": ("EVERY_EPOCHS", "FACTOR"), "exponential": ("1", "DECAY_RATE")}
-# Keras' per-call overhead (binding inputs, dispatch) was most of the gap between the generated
-# fit loop and a hand-written one on small models; see benchmarks/README.md.
-STEPS_PER_EXECUTION = 32
 _OPTIMIZERS = {
     "sgd": ("SGD", {"momentum": 0.0, "nesterov": False}),
     "adam": ("Adam", {"beta_1": 0.9, "beta_2": 0.999}),
     "adamw": ("AdamW", {"weight_decay": 0.004, "beta_1": 0.9, "beta_2": 0.999}),
     "rmsprop": ("RMSprop", {"rho": 0.9, "momentum": 0.0}),
 }
+# schedule type -> (decay steps in epochs, decay rate): keras.optimizers.schedules.ExponentialDecay
+KERAS_SCHEDULES = {"step": ("EVERY_EPOCHS", "FACTOR"), "exponential": ("1", "DECAY_RATE")}
+# Keras' per-call overhead (binding inputs, dispatch) was most of the gap between the generated
+# fit loop and a hand-written one on small models; see benchmarks/README.md.
+STEPS_PER_EXECUTION = 32
 
 
 def resolve_loss(spec: Spec) -> str:
