@@ -2,7 +2,7 @@
 
 Each builder trains a small Keras model for a few epochs on an offline scikit-learn dataset,
 exports it with `model.export(format="onnx")`, renames the graph inputs/outputs and writes the
-`specc.*` metadata with the `onnx` library, and saves `model.keras`, `code/model.py`,
+`specc.*` metadata with the `onnx` library, and saves `model.keras`, `code/spec_model.py`,
 `test_data.npz`, `calib_data.npz`, `metrics.json` and `report.md` like `specc build` does.
 
 Builds are made once per test session (`get_build`); tests that write into a build copy it first
@@ -148,15 +148,15 @@ def _import_code(path: Path) -> Any:
 
 
 def build_digits_cnn(out: Path) -> Path:
-    """Multiclass CNN on 8x8 digits; a custom layer lives in code/model.py."""
+    """Multiclass CNN on 8x8 digits; a custom layer lives in code/spec_model.py."""
     import keras
     from sklearn.datasets import load_digits
 
     keras.utils.set_random_seed(0)
     out.mkdir(parents=True, exist_ok=True)
     (out / "code").mkdir(exist_ok=True)
-    (out / "code" / "model.py").write_text(textwrap.dedent(CNN_CODE).lstrip())
-    code = _import_code(out / "code" / "model.py")
+    (out / "code" / "spec_model.py").write_text(textwrap.dedent(CNN_CODE).lstrip())
+    code = _import_code(out / "code" / "spec_model.py")
     x, y = load_digits(return_X_y=True)
     x = x.reshape(-1, 8, 8, 1).astype(np.float32)
     tr, te = _split(len(x))
@@ -168,7 +168,7 @@ def build_digits_cnn(out: Path) -> Path:
         out, model, "digits_cnn", "multiclass", {"pixels": x[tr]}, {"pixels": x[te]}, y[te],
         ["digit"], {"accuracy": float(acc), "loss": float(loss)}, class_names=DIGIT_NAMES,
     )  # fmt: skip
-    # Forget the registration and the module, so loading model.keras must import code/model.py.
+    # Forget the registration and the module, so loading model.keras must import code/spec_model.py.
     keras.saving.get_custom_objects().pop("specc_runtime_test>PixelScale", None)
     sys.modules.pop("_runtime_fixture_code", None)
     return out

@@ -122,7 +122,7 @@ def test_generated_train_py_runs_standalone(builds, tmp_path):
     folder = builds["breast_cancer_mlp"]
     code = tmp_path / "code"
     code.mkdir()
-    for name in ("model.py", "data.py", "train.py"):
+    for name in ("spec_model.py", "spec_data.py", "train.py"):
         (code / name).write_text((folder / "code" / name).read_text())
     env = {**os.environ, "PYTHONPATH": ""}
     done = subprocess.run(

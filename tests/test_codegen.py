@@ -1,4 +1,4 @@
-"""The generated model.py / train.py: golden files, lint, standalone imports, no TensorFlow at
+"""The generated spec_model.py / train.py: golden files, lint, standalone imports, no TensorFlow at
 generation time, and built models that match the IR (parameter counts, output shapes).
 
 Golden files live in tests/golden/<spec name>/; after an intended change to the generated code,
@@ -8,6 +8,7 @@ regenerate them with `python -m tools.golden` and review the diff.
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from codegen_cases import (
 )
 
 from specc.codegen import FILES, GeneratedCode, generate
+from specc.codegen.loader import generated_modules
 from specc.codegen.train_context import resolve_loss, resolve_metrics
 from specc.ir.lower import lower
 from specc.spec import load_spec
@@ -126,7 +128,7 @@ def test_every_layer_type_has_a_case() -> None:
 def test_case_code_passes_ruff(case_code: Path) -> None:
     codes = sorted(case_code.glob("*/code"))
     assert len(codes) == len(LAYER_CASES) + len(TRAINING_CASES)
-    lint(*(p / name for p in codes for name in ("model.py", "train.py")))
+    lint(*(p / name for p in codes for name in ("spec_model.py", "train.py")))
 
 
 def test_long_names_stay_within_the_line_length(tmp_path: Path) -> None:
@@ -142,7 +144,7 @@ def test_long_names_stay_within_the_line_length(tmp_path: Path) -> None:
     inputs = ["{name: an_input_with_a_long_name_too, shape: [6]}"]
     _, _, code = generate_case(spec_text(name, inputs, layers), tmp_path)
     code.write(tmp_path / "code")
-    lint(tmp_path / "code" / "model.py", tmp_path / "code" / "train.py")
+    lint(tmp_path / "code" / "spec_model.py", tmp_path / "code" / "train.py")
 
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
@@ -150,7 +152,7 @@ def test_generated_code_never_imports_specc(path: Path) -> None:
     _, code = golden_code(path)
     allowed = {
         "argparse", "csv", "math", "os", "sys", "time", "pathlib", "dataclasses", "collections",
-        "keras", "numpy", "tensorflow", "sklearn", "data", "model",
+        "keras", "numpy", "tensorflow", "sklearn", "spec_data", "spec_model",
     }  # fmt: skip
     for name, text in code.files.items():
         modules = imported_modules(text)
@@ -219,6 +221,33 @@ def test_recipe_reaches_the_code(tmp_path: Path) -> None:
     assert 'loss="categorical_crossentropy"' in train and "one_hot(" in train
 
 
+OLD_SCHEDULES = {  # the per-epoch callbacks these schedules were before (rate at 0-based epoch)
+    "{type: step, every_epochs: 3, factor: 0.5}": lambda rate, epoch: rate * 0.5 ** (epoch // 3),
+    "{type: exponential, decay_rate: 0.8}": lambda rate, epoch: rate * 0.8**epoch,
+}
+
+
+@pytest.mark.parametrize("schedule", sorted(OLD_SCHEDULES))
+def test_keras_schedules_keep_the_per_epoch_rates(schedule: str, tmp_path: Path, keras_module):
+    """step and exponential are Keras `ExponentialDecay` schedules now, counted in optimizer
+    steps: every step of every epoch gets the rate the per-epoch callback gave that epoch."""
+    training = f"{{optimizer: {{type: sgd, learning_rate: 0.1}}, schedule: {schedule}, epochs: 12}}"
+    text = spec_text(
+        "schedule", ["{name: x, shape: [4]}"], ["{type: dense, units: 1}"], training=training
+    )
+    _, _, code = generate_case(text, tmp_path)
+    code.write(tmp_path / "code")
+    assert "LearningRateScheduler" not in code.files["train.py"]
+    steps_per_epoch = 7
+    with generated_modules(tmp_path / "code") as modules:
+        optimizer = modules["train"].make_optimizer(steps_per_epoch)
+    for epoch in range(12):
+        for step in (0, 1, steps_per_epoch - 1):
+            optimizer.iterations.assign(epoch * steps_per_epoch + step)
+            want = OLD_SCHEDULES[schedule](0.1, epoch)
+            assert float(optimizer.learning_rate) == pytest.approx(want, rel=1e-6), (epoch, step)
+
+
 # --------------------------------------------------------------------------- built models
 
 
@@ -240,7 +269,7 @@ def test_built_model_matches_the_ir(path: Path, tmp_path: Path, keras_module) ->
     loaded = load_spec(path)
     graph = lower(loaded.spec)
     generate(loaded, graph).write(tmp_path)
-    module = import_file(tmp_path / "model.py", f"golden_model_{loaded.spec.name}")
+    module = import_file(tmp_path / "spec_model.py", f"golden_model_{loaded.spec.name}")
     float_inputs = [n for n in graph.inputs if n.output.dtype == "float32"]
     stats = {
         n.name: (np.zeros(n.output.shape[-1]), np.full(n.output.shape[-1], 4.0))
@@ -248,7 +277,13 @@ def test_built_model_matches_the_ir(path: Path, tmp_path: Path, keras_module) ->
     }
     regression = loaded.spec.task.type == "regression"
     scaling = (np.array([1.0]), np.array([2.0])) if regression else None
-    model = module.build_model(stats, scaling)
+    given = {"preprocessing": stats, "target_scaling": scaling}
+    parameters = inspect.signature(module.build_model).parameters
+    assert set(parameters) == {"preprocessing", "target_scaling"} & {
+        *(["preprocessing"] if loaded.spec.data.preprocessing != "none" and float_inputs else []),
+        *(["target_scaling"] if regression else []),
+    }, "build_model takes exactly the parameters it uses"
+    model = module.build_model(**{name: given[name] for name in parameters})
 
     assert model.name == loaded.spec.name
     assert model.count_params() == graph.params
@@ -284,6 +319,7 @@ print(json.dumps({
     "train_seconds": result["train_seconds"],
     "model_inputs": [t.name for t in result["model"].inputs],
     "layers": [layer.name for layer in result["model"].layers],
+    "learning_rate": float(result["model"].optimizer.learning_rate),
 }))
 """
 
@@ -347,10 +383,12 @@ def test_generated_training_runs(case: str, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_schedule_and_class_weights_take_effect(tmp_path: Path) -> None:
+    # step: 0.01 halved every epoch of one full batch; two epochs = two optimizer steps done
     result = _run_training("sgd_step_classweights", tmp_path)
-    assert result["history"]["learning_rate"] == pytest.approx([0.01, 0.005])
+    assert result["learning_rate"] == pytest.approx(0.01 * 0.5**2)
+    # exponential: 1e-3 halved every epoch of 3 batches (20 examples of 8); after two epochs
     result = _run_training("rmsprop_exponential_binary_balanced", tmp_path / "binary")
-    assert result["history"]["learning_rate"] == pytest.approx([1e-3, 5e-4])
+    assert result["learning_rate"] == pytest.approx(1e-3 * 0.5**2)
     assert {"auc", "precision", "recall"} <= set(result["metrics"]["test"])
 
 

@@ -73,3 +73,37 @@ def test_audit_files_names_every_problem():
         "train.py:1: import of `subprocess` is not allowed",
     ]
     assert str(caught.value).startswith("generated code refused: spec_data.py:1")
+
+
+def _break_the_escaping(monkeypatch):
+    """Simulate a regression in the escaping path: a docstring line that closes the string."""
+    import specc.codegen.model_context as model_context
+
+    monkeypatch.setattr(
+        model_context,
+        "docstring",
+        lambda loaded, graph: ['x""";import subprocess;subprocess.run(["id"]);"""'],
+    )
+
+
+def test_codegen_refuses_code_that_fails_the_audit(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from specc.cli import cli
+
+    _break_the_escaping(monkeypatch)
+    spec = Path(__file__).resolve().parents[1] / "specs" / "breast_cancer_mlp.yaml"
+    result = CliRunner().invoke(cli, ["codegen", str(spec), "-o", str(tmp_path / "code")])
+    assert result.exit_code == 1, result.output
+    assert "generated code refused" in result.output and "import of `subprocess`" in result.output
+    assert not (tmp_path / "code").exists()
+
+
+def test_build_refuses_code_that_fails_the_audit(monkeypatch, tmp_path):
+    from specc.builder import BuildError, build
+
+    _break_the_escaping(monkeypatch)
+    spec = Path(__file__).resolve().parents[1] / "specs" / "breast_cancer_mlp.yaml"
+    with pytest.raises(BuildError, match=r"\[codegen\] generated code refused"):
+        build(spec, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

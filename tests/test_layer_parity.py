@@ -71,7 +71,7 @@ def build_case(case: str, folder: Path, **build_args):
         spec_text(f"parity_{case}", inputs, layers, **options), folder
     )
     code.write(folder / "code")
-    module = import_file(folder / "code" / "model.py", f"parity_model_{case}")
+    module = import_file(folder / "code" / "spec_model.py", f"parity_model_{case}")
     return graph, module.build_model(**build_args)
 
 

@@ -353,7 +353,7 @@ KERAS_WARNINGS = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_keras_side_imports_build_code(cnn_build):
     from specc.runtime.keras_side import keras_callables, load_keras_model
 
-    model = load_keras_model(cnn_build)  # needs the PixelScale layer from code/model.py
+    model = load_keras_model(cnn_build)  # needs the PixelScale layer from code/spec_model.py
     x = _data(cnn_build)["pixels"][:16]
     ref = load(cnn_build, "cpu").run(x)["digit"]
     calls = keras_callables(model, ("pixels",))

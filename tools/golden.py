@@ -1,6 +1,6 @@
 """Regenerate the golden files: `python -m tools.golden`.
 
-For every spec in `specs/`, writes the generated `model.py`, `data.py` and `train.py` to
+For every spec in `specs/`, writes the generated `spec_model.py`, `spec_data.py` and `train.py` to
 `tests/golden/<spec name>/`, the reference that `tests/test_codegen.py` compares against. Run it
 after an intended change to the generated code and review the diff like any code change.
 """

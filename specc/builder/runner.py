@@ -72,6 +72,7 @@ def build(
     Raises `SpecErrors` for an invalid spec and `BuildError` when a stage fails.
     """
     from specc.codegen import generate
+    from specc.codegen.audit import CodeAuditError
 
     progress = progress or Progress(quiet=True)
     started = time.perf_counter()
@@ -83,7 +84,14 @@ def build(
 
     out = Path(output_dir) if output_dir is not None else default_output_dir(compiled)
     progress.start("codegen")
-    code = generate(compiled.loaded, compiled.graph)
+    try:
+        code = generate(compiled.loaded, compiled.graph)
+    except CodeAuditError as exc:
+        raise BuildError(
+            "codegen",
+            str(exc),
+            "nothing was written or run; this is a bug in specc, please report it with the spec",
+        ) from exc
     spec_hash = compiled.loaded.spec_hash
     with BuildFolder(out, on_wait=progress.say) as folder:
         if not force:

@@ -13,12 +13,12 @@ import numpy as np
 
 from specc import __version__
 from specc.atomic import atomic_path
+from specc.codegen.loader import generated_modules
 from specc.pipeline import Compiled
 from specc.spec.csvfile import feature_names
 from specc.spec.tasks import class_names
 
 from .errors import BuildError
-from .generated import generated_modules
 from .state import BuildState, Exported, Trained
 
 __all__ = ["export", "run_passes", "train", "verify"]

@@ -1,11 +1,15 @@
 """Code generation: a lowered spec becomes three readable, standalone Python files.
 
-* `model.py`: `build_model(preprocessing=None, target_scaling=None)`, Keras functional API;
-* `data.py`: `load_data()`, the splits and the statistics fitted on the training split;
+* `spec_model.py`: `build_model()`, Keras functional API; it takes `preprocessing` when the model
+  scales inputs and `target_scaling` for regression, only the parameters it uses;
+* `spec_data.py`: `load_data()`, the splits and the statistics fitted on the training split;
 * `train.py`: `train(output_dir=None, *, verbose=2, callbacks=())` and a command line.
 
 The files import only Keras, TensorFlow, NumPy, scikit-learn, the standard library and each
-other, never specc. Generating them imports neither TensorFlow nor Keras.
+other, never specc. Generating them imports neither TensorFlow nor Keras. `train.py` imports its
+two siblings by module name; those names are prefixed so that a user's own `model` or `data`
+package is not taken for them (`python train.py` finds the siblings first, wherever it is run
+from; specc itself imports the files under unique names, see `loader`).
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from ..atomic import write_text
 from ..ir.graph import Graph
 from ..spec import LoadedSpec
 
-__all__ = ["FILES", "GeneratedCode", "generate"]
+__all__ = ["FILES", "MODULES", "GeneratedCode", "generate"]
 
-FILES = ("model.py", "data.py", "train.py")
+# role -> module name of the generated file; model and data come first (train imports them)
+MODULES = {"model": "spec_model", "data": "spec_data", "train": "train"}
+FILES = tuple(f"{stem}.py" for stem in MODULES.values())
 
 
 @dataclass(frozen=True)
@@ -49,20 +55,27 @@ class GeneratedCode:
 
 
 def generate(loaded: LoadedSpec, graph: Graph) -> GeneratedCode:
-    """Render model.py, data.py and train.py for a validated spec and its lowered graph.
+    """Render the three FILES for a validated spec and its lowered graph.
 
     Raises no `SpecErrors`: validation (`specc.spec.checks`) finds every problem of a spec.
+    Every file is parsed and checked against the allowlist of `audit` before it is returned;
+    code that fails raises `CodeAuditError` (a bug in specc, never something to run).
     """
+    from .audit import audit_files
     from .data_context import data_context
     from .env import environment
     from .model_context import model_context
     from .train_context import train_context
 
     env = environment()
-    contexts = {
-        "model.py": model_context(loaded, graph),
-        "data.py": data_context(loaded, loaded.base_dir),
-        "train.py": train_context(loaded, graph),
+    contexts = {  # by role; the templates are named after the roles
+        "model": model_context(loaded, graph),
+        "data": data_context(loaded, loaded.base_dir),
+        "train": train_context(loaded, graph),
     }
-    files = {name: env.get_template(f"{name}.j2").render(**ctx) for name, ctx in contexts.items()}
+    files = {
+        f"{MODULES[role]}.py": env.get_template(f"{role}.py.j2").render(**ctx)
+        for role, ctx in contexts.items()
+    }
+    audit_files(files)
     return GeneratedCode(files)

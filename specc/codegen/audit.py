@@ -8,7 +8,7 @@ allowlist, and a file that fails is never written or imported. The rules:
    sibling files;
 2. no call of `exec`, `eval`, `compile`, `__import__`, `globals`, `locals`, `vars`,
    `breakpoint`, `input`, `getattr`/`setattr`/`delattr` on a module, or `open` of anything
-   but the data file the spec names (for reading) outside the `save_*` helpers that write the
+   but the data file the spec names (for reading) outside the `save` helpers that write the
    build's artifacts;
 3. of `os` and `sys`, only the attributes the generated code uses (`os.replace`, `sys.argv`,
    ...); no other use of a module that runs programs or loads code (`subprocess`, `shutil`,
@@ -179,12 +179,12 @@ class _Auditor(ast.NodeVisitor):
                 if isinstance(target, ast.Name) and target.id in self.modules:
                     self._fail(node, f"`{func.id}` on the module `{target.id}` is not allowed")
             elif func.id == "open" and not self._known_open(node):
-                self._fail(node, "`open` is allowed only on the data path or in `save_*` helpers")
+                self._fail(node, "`open` is allowed only on the data path or in the `save` helpers")
         self.generic_visit(node)
 
     def _known_open(self, node: ast.Call) -> bool:
-        """`open` of a data-path constant (for reading), or inside a `save_*` helper."""
-        if any(f.startswith("save_") for f in self._functions):
+        """`open` of a data-path constant (for reading), or inside a `save`/`save_*` helper."""
+        if any(f == "save" or f.startswith("save_") for f in self._functions):
             return True
         first = node.args[0] if node.args else None
         mode = node.args[1] if len(node.args) > 1 else None

@@ -33,7 +33,7 @@ class Scope(Protocol):
         """The `activation=` value for activation `name` (registers helpers it needs)."""
 
     def use_helper(self, name: str) -> None:
-        """Include helper `name` (a function or class) in model.py."""
+        """Include helper `name` (a function or class) in the model module."""
 
     def input_shape(self, node: Node) -> tuple[int | None, ...]:
         """Shape (without the batch axis) of the first input of `node`."""

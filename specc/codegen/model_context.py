@@ -16,9 +16,9 @@ from ..ir.shapes import fmt_shape
 from ..spec import LoadedSpec
 from .layers_code import emit
 from .pyfmt import INDENT, Arg, Call, Raw, comment_lines, identifier, literal, statement
-from .summary import docstring, layer_summary, spec_comment
+from .summary import docstring, layer_summary, spec_comment, spec_ref
 
-__all__ = ["model_context"]
+__all__ = ["build_model_parameters", "model_context"]
 
 TRANSFORMER_HELPERS = ("transformer_encoder", "transformer_decoder")
 
@@ -74,6 +74,13 @@ def _normalized(loaded: LoadedSpec, graph: Graph) -> list[Node]:
     if loaded.spec.data.preprocessing == "none":
         return []
     return [n for n in graph.inputs if n.output.dtype.startswith("float")]
+
+
+def build_model_parameters(loaded: LoadedSpec, graph: Graph) -> list[str]:
+    """The parameters of the generated `build_model()`: `preprocessing` when the model scales
+    inputs, `target_scaling` for regression (it rescales outputs); none that it would not use."""
+    params = ["preprocessing"] if _normalized(loaded, graph) else []
+    return params + (["target_scaling"] if loaded.spec.task.type == "regression" else [])
 
 
 def _assign_names(scope: _Scope, normalized: list[Node]) -> dict[str, str]:
@@ -134,8 +141,7 @@ def _input_lines(
 def _layer_lines(loaded: LoadedSpec, graph: Graph, scope: _Scope) -> list[str]:
     lines: list[str] = []
     for node in graph.nodes:
-        index = node.path[-1]
-        text = f"model.layers[{index}]: {layer_summary(node)} -> {fmt_shape(node.output.shape)}"
+        text = f"{spec_ref(node.path, layer_summary(node))} -> {fmt_shape(node.output.shape)}"
         note = spec_comment(loaded, node.path)
         if note:
             text += f"; {note}"
@@ -194,6 +200,7 @@ def model_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
         "docstring": docstring(loaded, graph),
         "package": spec.name,
         "regression": spec.task.type == "regression",
+        "signature": ", ".join(f"{p}=None" for p in build_model_parameters(loaded, graph)),
         "normalize": bool(normalized),
         "gelu_tanh": "gelu_tanh" in helpers,
         "positional_embedding": "positional_embedding" in helpers,

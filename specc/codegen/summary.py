@@ -1,5 +1,9 @@
-"""Prose for the generated code: module docstrings, one-line layer summaries for the comments that
-tie statements to spec entries, and the spec author's own trailing YAML comments.
+"""Prose for the generated code: module docstrings, the `spec: PATH` references that tie code to
+spec entries, one-line layer summaries, and the spec author's own trailing YAML comments.
+
+Every comment or docstring of generated code that names the spec entry it comes from starts with
+`spec_ref(path)`: `spec: model.layers[0]`, `spec: training.schedule (cosine)`, so a path reads as
+a place in the spec file, never as Python (`model.layers[0]` of a Keras model is another thing).
 """
 
 from __future__ import annotations
@@ -9,10 +13,24 @@ from collections.abc import Sequence
 from ..ir.graph import Graph, Node
 from ..ir.shapes import fmt_shape
 from ..spec import LoadedSpec
+from ..spec.errors import dotted
 from ..spec.tasks import task_kind
 from .pyfmt import doc_text, wrap
 
-__all__ = ["docstring", "layer_summary", "network_sentence", "spec_comment", "task_phrase"]
+__all__ = [
+    "docstring",
+    "layer_summary",
+    "network_sentence",
+    "spec_comment",
+    "spec_ref",
+    "task_phrase",
+]
+
+
+def spec_ref(path: str | Sequence[str | int], detail: str | None = None) -> str:
+    """`spec: model.layers[0]`, or `spec: training.schedule (cosine)` with a `detail`."""
+    text = path if isinstance(path, str) else dotted(path)
+    return f"spec: {text}" + (f" ({detail})" if detail else "")
 
 
 def _size(value: int | Sequence[int]) -> str:
@@ -119,7 +137,7 @@ def network_sentence(loaded: LoadedSpec, graph: Graph) -> str:
 
 
 def docstring(loaded: LoadedSpec, graph: Graph) -> list[str]:
-    """Lines of the module docstring of model.py (without the quotes)."""
+    """Lines of the module docstring of the generated model module (without the quotes)."""
     spec = loaded.spec
     described = " ".join(spec.description.split())
     title = doc_text(f"{spec.name}: {described}" if described else spec.name)

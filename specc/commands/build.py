@@ -71,11 +71,12 @@ def build(
     "--output",
     type=click.Path(path_type=Path),
     required=True,
-    help="Folder for model.py, data.py and train.py.",
+    help="Folder for spec_model.py, spec_data.py and train.py.",
 )
 def codegen(spec: Path, output: Path) -> None:
     """Write the generated Keras code only, without training (no TensorFlow import)."""
     from specc.codegen import generate
+    from specc.codegen.audit import CodeAuditError
     from specc.spec import SpecErrors
 
     from .common import EXIT_INVALID, compile_or_exit, report_spec_errors
@@ -85,6 +86,8 @@ def codegen(spec: Path, output: Path) -> None:
     compiled = compile_or_exit(spec)
     try:
         code = generate(compiled.loaded, compiled.graph)
+    except CodeAuditError as exc:  # a bug in specc: refuse, write nothing
+        raise click.ClickException(f"{spec}: {exc}; nothing was written") from exc
     except SpecErrors as errors:
         # `validate` finds every spec error, so this is a bug; still, say it as a spec error
         located = [compiled.loaded.locate(error) for error in errors.errors]

@@ -1,55 +1,22 @@
 """Loading the trained Keras model of a build folder (for `specc bench`).
 
-`model.keras` may use layers defined in the build's generated `code/model.py`, registered with
-`@keras.saving.register_keras_serializable`. That module is imported first, under a unique name
-with `code/` on `sys.path` for the duration of the import, so its registrations exist when
-`keras.saving.load_model` runs. TensorFlow/Keras are imported inside the functions.
+`model.keras` may use layers defined in the build's generated model module (`code/spec_model.py`),
+registered with `@keras.saving.register_keras_serializable`. That module is imported first,
+through `specc.codegen.loader` (the one way specc imports generated code), so its registrations
+exist when `keras.saving.load_model` runs. TensorFlow/Keras are imported inside the functions.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
+from ..codegen import MODULES
+from ..codegen.loader import generated_modules
 from .errors import ModelNotFoundError
 
-__all__ = ["import_build_code", "keras_callables", "load_keras_model"]
-
-
-def import_build_code(build_dir: str | os.PathLike[str]) -> Any | None:
-    """Import `<build_dir>/code/model.py` (if present) under a unique module name."""
-    code_dir = Path(build_dir).resolve() / "code"
-    model_py = code_dir / "model.py"
-    if not model_py.is_file():
-        return None
-    digest = hashlib.sha1(str(model_py).encode()).hexdigest()[:12]
-    mod_name = f"_specc_build_code_{digest}"
-    if mod_name in sys.modules:
-        return sys.modules[mod_name]
-    spec = importlib.util.spec_from_file_location(mod_name, model_py)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    added = str(code_dir) not in sys.path
-    if added:
-        sys.path.insert(0, str(code_dir))
-    sys.modules[mod_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(mod_name, None)
-        raise
-    finally:
-        if added:
-            try:
-                sys.path.remove(str(code_dir))
-            except ValueError:
-                pass
-    return module
+__all__ = ["keras_callables", "load_keras_model"]
 
 
 def load_keras_model(build_dir: str | os.PathLike[str]) -> Any:
@@ -59,10 +26,13 @@ def load_keras_model(build_dir: str | os.PathLike[str]) -> Any:
     if not path.is_file():
         raise ModelNotFoundError(f"no model.keras in {folder}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import_build_code(folder)
     import keras
 
-    return keras.saving.load_model(path, compile=False)
+    code_dir = folder / "code"
+    if not (code_dir / f"{MODULES['model']}.py").is_file():  # a model without custom layers
+        return keras.saving.load_model(path, compile=False)
+    with generated_modules(code_dir, ("model",)):
+        return keras.saving.load_model(path, compile=False)
 
 
 def keras_callables(model: Any, input_names: tuple[str, ...]) -> dict[str, Any]:

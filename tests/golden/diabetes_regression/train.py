@@ -1,6 +1,6 @@
 """Train the diabetes_regression model: `python train.py [--output-dir DIR] [--quiet]`.
 
-Loads the data (data.py), builds the network (model.py) and trains it with the recipe of
+Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
 diabetes_regression.yaml (spec hash eddff0c8ebe23620). Reports loss, MAE, MSE, RMSE and R^2 on the
 train, validation and test splits; with an output folder it saves model.keras and history.csv there
 (default: the folder that holds this code/ folder).
@@ -12,30 +12,30 @@ import argparse
 import csv
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
+from spec_data import load_data
+from spec_model import build_model
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling data.py and model.py
-from data import load_data
-from model import build_model
-
-# seed: weights, shuffling, dropout and augmentation
+# spec: seed (weights, shuffling, dropout and augmentation)
 SEED = 11
-# training.optimizer: adam
+# spec: training.optimizer.learning_rate
 LEARNING_RATE = 0.003
-# training.batch_size
+# spec: training.batch_size
 BATCH_SIZE = 16
-# training.epochs
+# spec: training.epochs
 EPOCHS = 200
+# not from the spec: batches per call of the compiled training step, with no Python
+# work between them (the same training; batch-level callbacks run once per call)
+STEPS_PER_EXECUTION = 32
 
 
 def make_optimizer():
-    """training.optimizer (adam)."""
+    """spec: training.optimizer (adam)."""
     return keras.optimizers.Adam(learning_rate=LEARNING_RATE)
 
 
@@ -57,22 +57,17 @@ def evaluate(model, split):
     }
 
 
-def save_model(model, path):
-    """Save `model` to `path` atomically: a temporary file beside it, then a rename."""
-    temporary = path.with_name(f".{path.name}.partial.keras")  # Keras wants the suffix
-    model.save(temporary)
-    os.replace(temporary, path)
-
-
-def save_history(history, path):
-    """Write history.csv atomically: one row per epoch, one column per logged value."""
-    temporary = path.with_name(f".{path.name}.partial")
-    with open(temporary, "w", newline="", encoding="utf-8") as file:
+def save(model, history, folder):
+    """model.keras and history.csv (a row per epoch) in `folder`, each written under a temporary
+    name and renamed, so neither is ever seen half written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(folder / ".model.partial.keras")  # Keras wants the suffix
+    os.replace(folder / ".model.partial.keras", folder / "model.keras")
+    with open(folder / ".history.partial", "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["epoch", *history])
-        for epoch, values in enumerate(zip(*history.values(), strict=True), start=1):
-            writer.writerow([epoch, *values])
-    os.replace(temporary, path)
+        writer.writerows(zip(range(1, len(history["loss"]) + 1), *history.values(), strict=True))
+    os.replace(folder / ".history.partial", folder / "history.csv")
 
 
 def train(output_dir=None, *, verbose=2, callbacks=()):
@@ -85,13 +80,15 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     Returns {"model", "data", "history", "metrics": {split: {name: value}}, "epochs_run",
     "train_seconds"}.
     """
-    keras.utils.set_random_seed(SEED)  # with the seeds, CPU kernels give identical runs
-    if tf.config.list_physical_devices("GPU"):
-        tf.config.experimental.enable_op_determinism()  # GPU kernels are not repeatable by default
+    # Repeatable runs, for every spec on every device: the seed fixes every random draw and op
+    # determinism makes TensorFlow's kernels and input pipelines repeatable (GPU kernels are not
+    # by default; random ops in tf.data depend on it too).
+    keras.utils.set_random_seed(SEED)
+    tf.config.experimental.enable_op_determinism()
 
     ds = load_data()
     x_train, y_train = ds.train
-    model = build_model(ds.preprocessing, ds.target_scaling)
+    model = build_model(preprocessing=ds.preprocessing, target_scaling=ds.target_scaling)
     model.compile(
         optimizer=make_optimizer(),
         loss="mse",
@@ -99,6 +96,7 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
             keras.metrics.MeanAbsoluteError(name="mae"),
             keras.metrics.RootMeanSquaredError(name="rmse"),
         ],
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     fit_callbacks = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=20, restore_best_weights=True),
@@ -121,10 +119,7 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     splits = {"train": ds.train, "validation": ds.validation, "test": ds.test}
     metrics = {name: evaluate(model, split) for name, split in splits.items()}
     if output_dir is not None:
-        output_dir = Path(output_dir)
-        output_dir.mkdir(parents=True, exist_ok=True)
-        save_model(model, output_dir / "model.keras")
-        save_history(per_epoch, output_dir / "history.csv")
+        save(model, per_epoch, Path(output_dir))
     return {
         "model": model,
         "data": ds,

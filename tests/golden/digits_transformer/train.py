@@ -1,6 +1,6 @@
 """Train the digits_transformer model: `python train.py [--output-dir DIR] [--quiet]`.
 
-Loads the data (data.py), builds the network (model.py) and trains it with the recipe of
+Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
 digits_transformer.yaml (spec hash 90526ef921ec584e). Reports loss, accuracy on the train,
 validation and test splits; with an output folder it saves model.keras and history.csv there
 (default: the folder that holds this code/ folder).
@@ -12,33 +12,33 @@ import argparse
 import csv
 import math
 import os
-import sys
 import time
 from pathlib import Path
 
 import keras
 import tensorflow as tf
+from spec_data import load_data
+from spec_model import build_model
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling data.py and model.py
-from data import load_data
-from model import build_model
-
-# seed: weights, shuffling, dropout and augmentation
+# spec: seed (weights, shuffling, dropout and augmentation)
 SEED = 13
-# training.optimizer: adamw
+# spec: training.optimizer.learning_rate
 LEARNING_RATE = 0.002
-# training.batch_size
+# spec: training.batch_size
 BATCH_SIZE = 32
-# training.epochs
+# spec: training.epochs
 EPOCHS = 60
-# training.schedule: cosine
+# spec: training.schedule (cosine)
 WARMUP_EPOCHS = 3
 MIN_FACTOR = 0.0
+# not from the spec: batches per call of the compiled training step, with no Python
+# work between them (the same training; batch-level callbacks run once per call)
+STEPS_PER_EXECUTION = 32
 
 
 def learning_rate(epoch):
-    """training.schedule: cosine: a linear warm-up over WARMUP_EPOCHS epochs, then cosine decay
-    from the base rate to MIN_FACTOR times the base rate at the last epoch."""
+    """spec: training.schedule (cosine): a linear warm-up over WARMUP_EPOCHS epochs, then cosine
+    decay from the base rate to MIN_FACTOR times the base rate at the last epoch."""
     if epoch < WARMUP_EPOCHS:
         return LEARNING_RATE * (epoch + 1) / WARMUP_EPOCHS
     progress = (epoch - WARMUP_EPOCHS) / max(1, EPOCHS - 1 - WARMUP_EPOCHS)
@@ -47,7 +47,7 @@ def learning_rate(epoch):
 
 
 def make_optimizer():
-    """training.optimizer (adamw), training.gradient_clipping."""
+    """spec: training.optimizer (adamw), training.gradient_clipping."""
     return keras.optimizers.AdamW(
         learning_rate=LEARNING_RATE,
         weight_decay=0.01,
@@ -56,30 +56,23 @@ def make_optimizer():
 
 
 def evaluate(model, split):
-    """Loss and the compiled metrics on one (x, y) split."""
+    """Loss and the compiled metrics on one (x, y) split; {} for an empty split."""
     x, y = split
-    if len(y) == 0:
-        return {}
-    scores = model.evaluate(x, y, verbose=0, return_dict=True)
+    scores = model.evaluate(x, y, verbose=0, return_dict=True) if len(y) else {}
     return {name: float(value) for name, value in scores.items()}
 
 
-def save_model(model, path):
-    """Save `model` to `path` atomically: a temporary file beside it, then a rename."""
-    temporary = path.with_name(f".{path.name}.partial.keras")  # Keras wants the suffix
-    model.save(temporary)
-    os.replace(temporary, path)
-
-
-def save_history(history, path):
-    """Write history.csv atomically: one row per epoch, one column per logged value."""
-    temporary = path.with_name(f".{path.name}.partial")
-    with open(temporary, "w", newline="", encoding="utf-8") as file:
+def save(model, history, folder):
+    """model.keras and history.csv (a row per epoch) in `folder`, each written under a temporary
+    name and renamed, so neither is ever seen half written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(folder / ".model.partial.keras")  # Keras wants the suffix
+    os.replace(folder / ".model.partial.keras", folder / "model.keras")
+    with open(folder / ".history.partial", "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["epoch", *history])
-        for epoch, values in enumerate(zip(*history.values(), strict=True), start=1):
-            writer.writerow([epoch, *values])
-    os.replace(temporary, path)
+        writer.writerows(zip(range(1, len(history["loss"]) + 1), *history.values(), strict=True))
+    os.replace(folder / ".history.partial", folder / "history.csv")
 
 
 def train(output_dir=None, *, verbose=2, callbacks=()):
@@ -92,17 +85,20 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     Returns {"model", "data", "history", "metrics": {split: {name: value}}, "epochs_run",
     "train_seconds"}.
     """
-    keras.utils.set_random_seed(SEED)  # with the seeds, CPU kernels give identical runs
-    if tf.config.list_physical_devices("GPU"):
-        tf.config.experimental.enable_op_determinism()  # GPU kernels are not repeatable by default
+    # Repeatable runs, for every spec on every device: the seed fixes every random draw and op
+    # determinism makes TensorFlow's kernels and input pipelines repeatable (GPU kernels are not
+    # by default; random ops in tf.data depend on it too).
+    keras.utils.set_random_seed(SEED)
+    tf.config.experimental.enable_op_determinism()
 
     ds = load_data()
     x_train, y_train = ds.train
-    model = build_model(ds.preprocessing, ds.target_scaling)
+    model = build_model(preprocessing=ds.preprocessing)
     model.compile(
         optimizer=make_optimizer(),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     fit_callbacks = [
         keras.callbacks.LearningRateScheduler(learning_rate),
@@ -126,10 +122,7 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     splits = {"train": ds.train, "validation": ds.validation, "test": ds.test}
     metrics = {name: evaluate(model, split) for name, split in splits.items()}
     if output_dir is not None:
-        output_dir = Path(output_dir)
-        output_dir.mkdir(parents=True, exist_ok=True)
-        save_model(model, output_dir / "model.keras")
-        save_history(per_epoch, output_dir / "history.csv")
+        save(model, per_epoch, Path(output_dir))
     return {
         "model": model,
         "data": ds,

@@ -13,32 +13,28 @@ import keras
 from keras import layers
 
 
-def build_model(preprocessing=None, target_scaling=None):
-    """Build the untrained network.
-
-    preprocessing: unused (the spec scales no input).
-    target_scaling: unused (only regression targets are scaled).
-    """
+def build_model():
+    """Build the untrained network."""
     encoder_input = keras.Input(shape=(5,), dtype="int32", name="encoder_input")
     decoder_input = keras.Input(shape=(3,), dtype="int32", name="decoder_input")
 
-    # model.layers[0]: embedding of 13 tokens, width 32 -> (5, 32)
+    # spec: model.layers[0] (embedding of 13 tokens, width 32) -> (5, 32)
     x = layers.Embedding(input_dim=13, output_dim=32, name="question_embedding")(encoder_input)
 
-    # model.layers[1]: lstm 128, returns its state -> (128,)
+    # spec: model.layers[1] (lstm 128, returns its state) -> (128,)
     _, encoder_state_h, encoder_state_c = layers.LSTM(128, return_state=True, name="encoder")(x)
 
-    # model.layers[2]: embedding of 13 tokens, width 32 -> (3, 32)
+    # spec: model.layers[2] (embedding of 13 tokens, width 32) -> (3, 32)
     x = layers.Embedding(input_dim=13, output_dim=32, name="answer_embedding")(decoder_input)
 
-    # model.layers[3]: lstm 128, every step, starts from the state of encoder -> (3, 128)
+    # spec: model.layers[3] (lstm 128, every step, starts from the state of encoder) -> (3, 128)
     x = layers.LSTM(
         128,
         return_sequences=True,
         name="decoder",
     )(x, initial_state=[encoder_state_h, encoder_state_c])
 
-    # model.layers[4]: dense 13, softmax -> (3, 13); softmax over the vocabulary at each step
+    # spec: model.layers[4] (dense 13, softmax) -> (3, 13); softmax over the vocabulary at each step
     next_token = layers.Dense(13, activation="softmax", name="next_token")(x)
 
     return keras.Model(

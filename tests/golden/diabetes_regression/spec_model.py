@@ -32,7 +32,7 @@ def build_model(preprocessing=None, target_scaling=None):
     features = keras.Input(shape=(10,), name="features")
     x = normalize(features, preprocessing.get("features"), name="features_normalization")
 
-    # model.layers[0]: dense 32, relu -> (32,)
+    # spec: model.layers[0] (dense 32, relu) -> (32,)
     x = layers.Dense(
         32,
         activation="relu",
@@ -41,10 +41,10 @@ def build_model(preprocessing=None, target_scaling=None):
         name="dense_1",
     )(x)
 
-    # model.layers[1]: dense 16, relu -> (16,)
+    # spec: model.layers[1] (dense 16, relu) -> (16,)
     x = layers.Dense(16, activation="relu", kernel_initializer="he_normal", name="dense_2")(x)
 
-    # model.layers[2]: dense 1, linear -> (1,)
+    # spec: model.layers[2] (dense 1, linear) -> (1,)
     progression = layers.Dense(1, name="progression")(x)
 
     # The network learns standardized targets; rescale its outputs to real units.

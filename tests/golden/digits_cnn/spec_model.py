@@ -20,18 +20,17 @@ def normalize(x, stats, name):
     return layers.Normalization(axis=-1, mean=mean, variance=variance, name=name)(x)
 
 
-def build_model(preprocessing=None, target_scaling=None):
+def build_model(preprocessing=None):
     """Build the untrained network.
 
     preprocessing: {input name: (mean, variance)} fitted on the training split; the model then
         takes raw inputs and scales them itself.
-    target_scaling: unused (only regression targets are scaled).
     """
     preprocessing = preprocessing or {}
     pixels = keras.Input(shape=(8, 8, 1), name="pixels")
     x = normalize(pixels, preprocessing.get("pixels"), name="pixels_normalization")
 
-    # model.layers[0]: conv2d 32@3x3, same, relu -> (8, 8, 32); ReLU + He init by default
+    # spec: model.layers[0] (conv2d 32@3x3, same, relu) -> (8, 8, 32); ReLU + He init by default
     x = layers.Conv2D(
         32,
         3,
@@ -41,10 +40,10 @@ def build_model(preprocessing=None, target_scaling=None):
         name="conv2d_1",
     )(x)
 
-    # model.layers[1]: batch_norm -> (8, 8, 32)
+    # spec: model.layers[1] (batch_norm) -> (8, 8, 32)
     x = layers.BatchNormalization(name="batch_norm_1")(x)
 
-    # model.layers[2]: conv2d 32@3x3, same, relu -> (8, 8, 32)
+    # spec: model.layers[2] (conv2d 32@3x3, same, relu) -> (8, 8, 32)
     x = layers.Conv2D(
         32,
         3,
@@ -54,10 +53,10 @@ def build_model(preprocessing=None, target_scaling=None):
         name="conv2d_2",
     )(x)
 
-    # model.layers[3]: max_pool2d 2x2 -> (4, 4, 32); 8x8 -> 4x4
+    # spec: model.layers[3] (max_pool2d 2x2) -> (4, 4, 32); 8x8 -> 4x4
     x = layers.MaxPooling2D(2, name="max_pool2d_1")(x)
 
-    # model.layers[4]: conv2d 64@3x3, same, relu -> (4, 4, 64)
+    # spec: model.layers[4] (conv2d 64@3x3, same, relu) -> (4, 4, 64)
     x = layers.Conv2D(
         64,
         3,
@@ -67,13 +66,13 @@ def build_model(preprocessing=None, target_scaling=None):
         name="conv2d_3",
     )(x)
 
-    # model.layers[5]: global avg pool -> (64,)
+    # spec: model.layers[5] (global avg pool) -> (64,)
     x = layers.GlobalAveragePooling2D(name="global_pool_1")(x)
 
-    # model.layers[6]: dropout 0.3 -> (64,)
+    # spec: model.layers[6] (dropout 0.3) -> (64,)
     x = layers.Dropout(0.3, name="dropout_1")(x)
 
-    # model.layers[7]: dense 10, softmax -> (10,); softmax chosen by the task
+    # spec: model.layers[7] (dense 10, softmax) -> (10,); softmax chosen by the task
     digit = layers.Dense(10, activation="softmax", name="digit")(x)
 
     return keras.Model(inputs=[pixels], outputs=digit, name="digits_cnn")

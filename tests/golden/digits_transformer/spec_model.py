@@ -96,24 +96,23 @@ def normalize(x, stats, name):
     return layers.Normalization(axis=-1, mean=mean, variance=variance, name=name)(x)
 
 
-def build_model(preprocessing=None, target_scaling=None):
+def build_model(preprocessing=None):
     """Build the untrained network.
 
     preprocessing: {input name: (mean, variance)} fitted on the training split; the model then
         takes raw inputs and scales them itself.
-    target_scaling: unused (only regression targets are scaled).
     """
     preprocessing = preprocessing or {}
     rows = keras.Input(shape=(8, 8), name="rows")
     x = normalize(rows, preprocessing.get("rows"), name="rows_normalization")
 
-    # model.layers[0]: dense 32, linear -> (8, 32); project each row to width 32
+    # spec: model.layers[0] (dense 32, linear) -> (8, 32); project each row to width 32
     x = layers.Dense(32, name="dense_1")(x)
 
-    # model.layers[1]: learned positions (up to 8), width 32 -> (8, 32)
+    # spec: model.layers[1] (learned positions (up to 8), width 32) -> (8, 32)
     x = PositionalEmbedding(max_length=8, output_dim=32, name="positional_embedding_1")(x)
 
-    # model.layers[2]: transformer_encoder block, 4 heads, ff 64, pre-norm -> (8, 32)
+    # spec: model.layers[2] (transformer_encoder block, 4 heads, ff 64, pre-norm) -> (8, 32)
     x = transformer_encoder_block(
         x,
         num_heads=4,
@@ -125,7 +124,7 @@ def build_model(preprocessing=None, target_scaling=None):
         name="transformer_encoder_1",
     )
 
-    # model.layers[3]: transformer_encoder block, 4 heads, ff 64, pre-norm -> (8, 32)
+    # spec: model.layers[3] (transformer_encoder block, 4 heads, ff 64, pre-norm) -> (8, 32)
     x = transformer_encoder_block(
         x,
         num_heads=4,
@@ -137,10 +136,10 @@ def build_model(preprocessing=None, target_scaling=None):
         name="transformer_encoder_2",
     )
 
-    # model.layers[4]: global avg pool -> (32,)
+    # spec: model.layers[4] (global avg pool) -> (32,)
     x = layers.GlobalAveragePooling1D(name="global_pool_1")(x)
 
-    # model.layers[5]: dense 10, softmax -> (10,)
+    # spec: model.layers[5] (dense 10, softmax) -> (10,)
     dense_2 = layers.Dense(10, activation="softmax", name="dense_2")(x)
 
     return keras.Model(inputs=[rows], outputs=dense_2, name="digits_transformer")

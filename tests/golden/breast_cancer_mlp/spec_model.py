@@ -21,18 +21,17 @@ def normalize(x, stats, name):
     return layers.Normalization(axis=-1, mean=mean, variance=variance, name=name)(x)
 
 
-def build_model(preprocessing=None, target_scaling=None):
+def build_model(preprocessing=None):
     """Build the untrained network.
 
     preprocessing: {input name: (mean, variance)} fitted on the training split; the model then
         takes raw inputs and scales them itself.
-    target_scaling: unused (only regression targets are scaled).
     """
     preprocessing = preprocessing or {}
     features = keras.Input(shape=(30,), name="features")
     x = normalize(features, preprocessing.get("features"), name="features_normalization")
 
-    # model.layers[0]: dense 128, relu, dropout 0.3 -> (128,)
+    # spec: model.layers[0] (dense 128, relu, dropout 0.3) -> (128,)
     x = layers.Dense(
         128,
         activation="relu",
@@ -42,7 +41,7 @@ def build_model(preprocessing=None, target_scaling=None):
     )(x)
     x = layers.Dropout(0.3, name="dense_1_dropout")(x)
 
-    # model.layers[1]: dense 64, relu, dropout 0.2 -> (64,)
+    # spec: model.layers[1] (dense 64, relu, dropout 0.2) -> (64,)
     x = layers.Dense(
         64,
         activation="relu",
@@ -52,7 +51,7 @@ def build_model(preprocessing=None, target_scaling=None):
     )(x)
     x = layers.Dropout(0.2, name="dense_2_dropout")(x)
 
-    # model.layers[2]: dense 1, sigmoid -> (1,); one sigmoid unit: P(class 1 = benign)
+    # spec: model.layers[2] (dense 1, sigmoid) -> (1,); one sigmoid unit: P(class 1 = benign)
     benign_probability = layers.Dense(1, activation="sigmoid", name="benign_probability")(x)
 
     return keras.Model(inputs=[features], outputs=benign_probability, name="breast_cancer_mlp")

@@ -1,0 +1,95 @@
+"""The one way specc imports generated code: `generated_modules(code_dir)`.
+
+Training runs exactly the code a reviewer reads, and `specc bench` needs the custom layers that
+`model.keras` was saved with; both import the files of a build's `code/` folder here.
+
+Each file is imported under a name no other module has (`_generated_<folder hash>_<n>_<stem>`),
+so a user's own `data` or `model` package, or another build's code in the same process, is
+never picked up or replaced. The generated `train.py` imports its siblings by their plain module
+names (as `python train.py` needs); while it runs its top level, `sys.modules` maps those names
+to this folder's modules, and whatever they named before is put back right after. On leaving
+the context every module imported here is removed from `sys.modules` again (objects created
+from them, such as Keras models and registered custom objects, stay valid).
+
+Importing this module imports neither TensorFlow nor Keras; the generated code does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import itertools
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+from . import MODULES
+
+__all__ = ["generated_modules"]
+
+_COUNTER = itertools.count()
+_MISSING = object()
+
+
+def _import(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+@contextlib.contextmanager
+def _aliased(aliases: dict[str, ModuleType]) -> Iterator[None]:
+    """`sys.modules[name] = module` for each alias, the previous entries restored afterwards."""
+    saved = {name: sys.modules.get(name, _MISSING) for name in aliases}
+    sys.modules.update(aliases)
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is _MISSING:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
+
+
+@contextlib.contextmanager
+def generated_modules(
+    code_dir: str | Path, roles: Iterable[str] = tuple(MODULES)
+) -> Iterator[dict[str, ModuleType]]:
+    """Import the generated modules of `code_dir`; yield them by role (`"model"`, `"data"`,
+    `"train"`, see `specc.codegen.MODULES`).
+
+    `roles` limits the import to some of them (`("model",)` only registers the custom layers);
+    the modules a role's file imports are imported with it. A missing file raises `ImportError`.
+    """
+    code_dir = Path(code_dir).resolve()
+    wanted = set(roles)
+    if "train" in wanted:
+        wanted |= {"model", "data"}  # train.py imports both
+    digest = hashlib.sha1(str(code_dir).encode()).hexdigest()[:10]
+    prefix = f"_generated_{digest}_{next(_COUNTER)}_"
+    modules: dict[str, ModuleType] = {}
+    try:
+        for role, stem in MODULES.items():  # model and data first: train imports them
+            if role not in wanted:
+                continue
+            path = code_dir / f"{stem}.py"
+            if not path.is_file():
+                raise ImportError(f"no generated {path.name} in {code_dir}")
+            siblings = {MODULES[r]: m for r, m in modules.items()}
+            with _aliased(siblings):
+                modules[role] = _import(prefix + stem, path)
+        yield modules
+    finally:
+        for module in modules.values():
+            sys.modules.pop(module.__name__, None)
