@@ -127,7 +127,10 @@ def _finish(
     model.save(out / "model.keras")
     np.savez_compressed(out / "test_data.npz", **x_test, y=y_test)
     np.savez_compressed(out / "calib_data.npz", **{k: v[:1024] for k, v in x_train.items()})
+    from specc.codegen.loader import code_hash
+
     metrics = {
+        "code_hash": code_hash(out / "code"),  # what a build records of the code it generated
         "spec_name": name,
         "task": task,
         "metrics": {"test": test_metrics},

@@ -96,3 +96,68 @@ def test_two_builds_in_one_process_do_not_mix(tmp_path: Path) -> None:
 def test_a_missing_file_is_an_import_error(tmp_path: Path) -> None:
     with pytest.raises(ImportError, match="spec_model.py"), generated_modules(tmp_path):
         pass
+
+
+# --------------------------------------------------------------------------- code hashes
+
+
+def test_loader_refuses_code_with_another_hash(tmp_path):
+    from specc.codegen.loader import CodeMismatchError, code_hash, generated_modules
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "spec_model.py").write_text("VALUE = 1\n")
+    expected = code_hash(code)
+    with generated_modules(code, ("model",), expect_hash=expected) as modules:
+        assert modules["model"].VALUE == 1
+    (code / "spec_model.py").write_text("import os\nVALUE = os.getpid()\n")
+    with pytest.raises(CodeMismatchError, match="not the code specc generated"):
+        with generated_modules(code, ("model",), expect_hash=expected):
+            pass
+
+
+def _cnn_copy(tmp_path_factory, tmp_path):
+    from runtime_fixtures import copy_build, get_build
+
+    return copy_build(get_build("digits_cnn", tmp_path_factory), tmp_path / "b")
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_bench_refuses_edited_build_code_unless_trusted(tmp_path_factory, tmp_path):
+    from click.testing import CliRunner
+
+    from specc.cli import cli
+    from specc.runtime import UntrustedCodeError
+    from specc.runtime.keras_side import load_keras_model
+
+    build = _cnn_copy(tmp_path_factory, tmp_path)
+    model_py = build / "code" / "spec_model.py"
+    marker = tmp_path / "RAN"
+    model_py.write_text(
+        model_py.read_text() + f"\nopen({str(marker)!r}, 'w').write('x')  # planted\n"
+    )
+    with pytest.raises(UntrustedCodeError, match="not the code specc generated"):
+        load_keras_model(build)
+    assert not marker.exists()  # refused before anything ran
+    result = CliRunner().invoke(cli, ["bench", str(build), "--batch", "1", "--repeat", "2"])
+    assert result.exit_code == 2, result.output
+    assert "--trust" in result.stderr and not marker.exists()
+    result = CliRunner().invoke(
+        cli, ["bench", str(build), "--batch", "1", "--repeat", "2", "--trust", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert marker.exists()  # with --trust the user vouched for the code, and it ran
+
+
+def test_bench_refuses_code_without_a_recorded_hash(tmp_path_factory, tmp_path):
+    import json
+
+    from specc.runtime import UntrustedCodeError
+    from specc.runtime.keras_side import load_keras_model
+
+    build = _cnn_copy(tmp_path_factory, tmp_path)
+    metrics = json.loads((build / "metrics.json").read_text())
+    del metrics["code_hash"]
+    (build / "metrics.json").write_text(json.dumps(metrics))
+    with pytest.raises(UntrustedCodeError, match="records no code hash"):
+        load_keras_model(build)

@@ -47,7 +47,7 @@ def train(state: BuildState) -> None:
     progress.start("train", f"{spec.training.epochs} epochs max")
     started = time.perf_counter()
     try:
-        with generated_modules(out / "code") as modules:
+        with generated_modules(out / "code", expect_hash=state.code.hash) as modules:
             # importing the generated code imports TensorFlow: timed apart from training
             progress.record("import", time.perf_counter() - started)
             callback = progress.keras_callback(spec.training.epochs)

@@ -22,11 +22,19 @@ from ..atomic import write_text
 from ..ir.graph import Graph
 from ..spec import LoadedSpec
 
-__all__ = ["FILES", "MODULES", "GeneratedCode", "generate"]
+__all__ = ["FILES", "MODULES", "GeneratedCode", "files_hash", "generate"]
 
 # role -> module name of the generated file; model and data come first (train imports them)
 MODULES = {"model": "spec_model", "data": "spec_data", "train": "train"}
 FILES = tuple(f"{stem}.py" for stem in MODULES.values())
+
+
+def files_hash(files: dict[str, str]) -> str:
+    """sha256 over file names and contents, in name order (the `code_hash` of a build)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -37,11 +45,9 @@ class GeneratedCode:
 
     @property
     def hash(self) -> str:
-        """sha256 over the file names and contents (in name order)."""
-        digest = hashlib.sha256()
-        for name in sorted(self.files):
-            digest.update(name.encode() + b"\0" + self.files[name].encode() + b"\0")
-        return digest.hexdigest()
+        """sha256 over the file names and contents (in name order); `metrics.json` records it
+        as `code_hash`."""
+        return files_hash(self.files)
 
     def write(self, directory: str | Path) -> list[Path]:
         """Write every file into `directory` (created if needed), each atomically."""

@@ -25,9 +25,26 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 
-from . import MODULES
+from . import FILES, MODULES, files_hash
 
-__all__ = ["generated_modules"]
+__all__ = ["CodeMismatchError", "code_hash", "generated_modules"]
+
+
+class CodeMismatchError(ImportError):
+    """The code folder is not the code whose hash was expected (edited, or not specc's)."""
+
+
+def code_hash(code_dir: str | Path) -> str:
+    """The hash of the generated files in `code_dir`, computed as `GeneratedCode.hash` is."""
+    folder = Path(code_dir)
+    return files_hash(
+        {
+            name: (folder / name).read_text(encoding="utf-8")
+            for name in FILES
+            if (folder / name).is_file()
+        }
+    )
+
 
 _COUNTER = itertools.count()
 _MISSING = object()
@@ -64,15 +81,26 @@ def _aliased(aliases: dict[str, ModuleType]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def generated_modules(
-    code_dir: str | Path, roles: Iterable[str] = tuple(MODULES)
+    code_dir: str | Path,
+    roles: Iterable[str] = tuple(MODULES),
+    *,
+    expect_hash: str | None = None,
 ) -> Iterator[dict[str, ModuleType]]:
     """Import the generated modules of `code_dir`; yield them by role (`"model"`, `"data"`,
     `"train"`, see `specc.codegen.MODULES`).
 
     `roles` limits the import to some of them (`("model",)` only registers the custom layers);
     the modules a role's file imports are imported with it. A missing file raises `ImportError`.
+    With `expect_hash`, nothing is imported unless the files hash to it (`CodeMismatchError`).
     """
     code_dir = Path(code_dir).resolve()
+    if expect_hash is not None:
+        found = code_hash(code_dir)
+        if found != expect_hash:
+            raise CodeMismatchError(
+                f"the code in {code_dir} has hash {found[:16]}, not {expect_hash[:16]}: it is "
+                "not the code specc generated for this build (edited, or from elsewhere)"
+            )
     wanted = set(roles)
     if "train" in wanted:
         wanted |= {"model", "data"}  # train.py imports both

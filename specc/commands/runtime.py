@@ -168,6 +168,12 @@ def predict_cmd(
 )
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads for onnxruntime.")
 @click.option("--no-keras", is_flag=True, help="Time onnxruntime alone.")
+@click.option(
+    "--trust",
+    is_flag=True,
+    help="Import the build's generated code (for the Keras side) even when it is not the code "
+    "metrics.json records by hash.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @_friendly
 def bench_cmd(
@@ -178,6 +184,7 @@ def bench_cmd(
     warmup: int,
     threads: int | None,
     no_keras: bool,
+    trust: bool,
     as_json: bool,
 ) -> None:
     """Latency (p50/p99) and throughput of MODEL under onnxruntime, beside the Keras model of
@@ -204,6 +211,7 @@ def bench_cmd(
             warmup=warmup,
             keras=not no_keras,
             intra_op_threads=threads,
+            trust=trust,
         )
     if as_json:
         click.echo(_json(report))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         PredictorInputError,
         QuantizationError,
         SpeccRuntimeError,
+        UntrustedCodeError,
     )
     from .inputs import TensorSpec
     from .metadata import ModelMetadata
@@ -48,6 +49,7 @@ _EXPORTS = {
     "ModelNotFoundError": "errors",
     "ModelLoadError": "errors",
     "IncompleteBuildError": "errors",
+    "UntrustedCodeError": "errors",
     "NonFiniteInputError": "errors",
     "DeviceUnavailableError": "errors",
     "QuantizationError": "errors",
@@ -58,6 +60,7 @@ __all__ = [
     "InputFileError",
     "ModelLoadError",
     "IncompleteBuildError",
+    "UntrustedCodeError",
     "ModelMetadata",
     "ModelNotFoundError",
     "NonFiniteInputError",

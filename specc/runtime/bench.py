@@ -83,8 +83,12 @@ def bench_model(
     warmup: int = 5,
     keras: bool = True,
     intra_op_threads: int | None = None,
+    trust: bool = False,
 ) -> dict[str, Any]:
-    """Benchmark a build folder or `.onnx` file; return a JSON-ready report."""
+    """Benchmark a build folder or `.onnx` file; return a JSON-ready report.
+
+    The Keras side imports the build's generated code only when it is the code the build
+    recorded (by hash), unless `trust`; `UntrustedCodeError` otherwise."""
     from .predictor import load
 
     batches = sorted({int(b) for b in batches})
@@ -113,11 +117,14 @@ def bench_model(
     elif not keras_path.is_file():
         report["keras_note"] = f"no model.keras beside {predictor.path.name}: onnxruntime alone"
     else:
+        from .errors import UntrustedCodeError
         from .keras_side import keras_callables, load_keras_model
 
         try:
-            kmodel = load_keras_model(build_dir)
+            kmodel = load_keras_model(build_dir, trust=trust)
             callables = keras_callables(kmodel, predictor.input_names)
+        except UntrustedCodeError:
+            raise  # never run code specc did not generate without saying so
         except Exception as exc:  # noqa: BLE001 - report and carry on with ORT alone
             text = str(exc).strip().splitlines()
             report["keras_note"] = (

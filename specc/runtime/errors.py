@@ -50,6 +50,11 @@ class IncompleteBuildError(ModelLoadError):
     `metrics.json`, or one recording another spec or not listing the model)."""
 
 
+class UntrustedCodeError(SpeccRuntimeError, RuntimeError):
+    """A build folder's generated code is not the code its `metrics.json` records (by hash), so
+    importing it could run code specc did not generate; `trust=True` / `--trust` overrides."""
+
+
 class DeviceUnavailableError(SpeccRuntimeError, RuntimeError):
     """The requested device (`gpu`) cannot be used; the message says how to make it available."""
 

@@ -8,31 +8,57 @@ exist when `keras.saving.load_model` runs. TensorFlow/Keras are imported inside 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 from ..codegen import MODULES
-from ..codegen.loader import generated_modules
-from .errors import ModelNotFoundError
+from ..codegen.loader import CodeMismatchError, generated_modules
+from .errors import ModelNotFoundError, UntrustedCodeError
 
 __all__ = ["keras_callables", "load_keras_model"]
 
 
-def load_keras_model(build_dir: str | os.PathLike[str]) -> Any:
-    """Load `<build_dir>/model.keras` (uncompiled), importing the build's code first."""
+def _recorded_code_hash(folder: Path) -> str | None:
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = metrics.get("code_hash") if isinstance(metrics, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def load_keras_model(build_dir: str | os.PathLike[str], *, trust: bool = False) -> Any:
+    """Load `<build_dir>/model.keras` (uncompiled), importing the build's code first.
+
+    The generated code is imported only when its hash is the `code_hash` that the build's
+    `metrics.json` records, that is, the code specc generated and audited; otherwise
+    `UntrustedCodeError`, unless `trust` (you vouch for the code)."""
     folder = Path(build_dir)
     path = folder / "model.keras"
     if not path.is_file():
         raise ModelNotFoundError(f"no model.keras in {folder}")
+    code_dir = folder / "code"
+    has_code = (code_dir / f"{MODULES['model']}.py").is_file()
+    expected = None
+    if has_code and not trust:
+        expected = _recorded_code_hash(folder)
+        if expected is None:
+            raise UntrustedCodeError(
+                f"{folder}/metrics.json records no code hash, so specc cannot tell whether it "
+                f"generated {code_dir}; pass --trust (trust=True) to import it anyway"
+            )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    code_dir = folder / "code"
-    if not (code_dir / f"{MODULES['model']}.py").is_file():  # a model without custom layers
+    if not has_code:  # a model without custom layers
         return keras.saving.load_model(path, compile=False)
-    with generated_modules(code_dir, ("model",)):
-        return keras.saving.load_model(path, compile=False)
+    try:
+        with generated_modules(code_dir, ("model",), expect_hash=expected):
+            return keras.saving.load_model(path, compile=False)
+    except CodeMismatchError as exc:
+        raise UntrustedCodeError(f"{exc}; pass --trust (trust=True) to import it anyway") from None
 
 
 def keras_callables(model: Any, input_names: tuple[str, ...]) -> dict[str, Any]:
