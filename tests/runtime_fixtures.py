@@ -257,3 +257,10 @@ def copy_build(src: Path, dst: Path) -> Path:
     """A writable copy of a build folder."""
     shutil.copytree(src, dst)
     return dst
+
+
+def invoke(cli: Any, args: list[Any]) -> Any:
+    """Run a click command group in-process; exceptions propagate (a traceback fails a test)."""
+    from click.testing import CliRunner
+
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)

@@ -194,13 +194,6 @@ def test_build_killed_at_any_moment_leaves_old_or_new(tmp_path):
 # --------------------------------------------------------------------------- loading a model
 
 
-@pytest.fixture(scope="module")
-def mlp_build(tmp_path_factory):
-    from runtime_fixtures import get_build
-
-    return get_build("cancer_mlp", tmp_path_factory)
-
-
 def _as_build_folder(src: Path, dst: Path, **metrics_changes) -> Path:
     """A copy of a fixture build made to look like a `specc build` folder."""
     from runtime_fixtures import copy_build

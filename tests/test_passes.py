@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from runtime_fixtures import copy_build, get_build
+from runtime_fixtures import copy_build
 
 from specc.passes import registry
 from specc.passes.base import PassError, PassResult, Phase
@@ -19,11 +19,6 @@ from specc.spec import load_spec
 from specc.spec.passes import PassEntry, Quantize
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def reg_build(tmp_path_factory):
-    return get_build("diabetes", tmp_path_factory)
 
 
 def _spec_with(*entries: PassEntry):

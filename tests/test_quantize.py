@@ -4,41 +4,17 @@ from __future__ import annotations
 
 import json
 
-import click
 import numpy as np
 import onnx
 import pytest
 from click.testing import CliRunner
-from runtime_fixtures import copy_build, get_build
+from runtime_fixtures import copy_build
 
-from specc.commands.runtime import register
 from specc.passes.quantize import quantize_build
 from specc.passes.quantize_report import END, START
 from specc.runtime import QuantizationError, load
 
 FAST = {"latency_repeat": 10}
-
-
-@pytest.fixture(scope="session")
-def cnn_build(tmp_path_factory):
-    return get_build("digits_cnn", tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def mlp_build(tmp_path_factory):
-    return get_build("cancer_mlp", tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def reg_build(tmp_path_factory):
-    return get_build("diabetes", tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def cli():
-    group = click.Group("specc")
-    register(group)
-    return group
 
 
 def _ops(path) -> set[str]:

@@ -10,45 +10,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from runtime_fixtures import DIGIT_NAMES, get_build
+from runtime_fixtures import DIGIT_NAMES, invoke
 
-from specc.commands.runtime import register
 from specc.runtime import (
     ModelNotFoundError,
     Prediction,
     PredictorInputError,
     load,
 )
-
-
-@pytest.fixture(scope="session")
-def cnn_build(tmp_path_factory):
-    return get_build("digits_cnn", tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def mlp_build(tmp_path_factory):
-    return get_build("cancer_mlp", tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def reg_build(tmp_path_factory):
-    return get_build("diabetes", tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def cli():
-    group = click.Group("specc")
-    register(group)
-    return group
-
-
-def invoke(cli, args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def ort_run(model_path: Path, feed: dict) -> list[np.ndarray]:

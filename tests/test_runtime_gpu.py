@@ -10,16 +10,10 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from runtime_fixtures import get_build
 
 from specc.commands.runtime import register
 from specc.runtime import DeviceUnavailableError, load
 from specc.runtime import providers as providers_mod
-
-
-@pytest.fixture(scope="session")
-def cnn_build(tmp_path_factory):
-    return get_build("digits_cnn", tmp_path_factory)
 
 
 @pytest.fixture
