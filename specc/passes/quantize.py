@@ -104,8 +104,9 @@ def _measure(
 ) -> dict[str, Any]:
     from specc.runtime.predictor import load
 
-    fp = load(float_path, "cpu", batch_size=max(batches))
-    qp = load(int8_path, "cpu", batch_size=max(batches))
+    # the build may be in progress (no metrics.json yet): it is this pass's own input
+    fp = load(float_path, "cpu", batch_size=max(batches), check_build=False)
+    qp = load(int8_path, "cpu", batch_size=max(batches), check_build=False)
     task = fp.metadata.task
     if task is None:
         raise QuantizationError(f"{float_path.name} has no `specc.task` metadata")
@@ -174,7 +175,7 @@ def quantize_build(
         raise QuantizationError(f"max_drop must be >= 0, got {max_drop}")
     from specc.runtime.predictor import load
 
-    names = load(float_path, "cpu").input_names
+    names = load(float_path, "cpu", check_build=False).input_names
     test = _load_npz(build / "test_data.npz", names, "the accuracy check")
     if "y" not in test:
         raise QuantizationError("test_data.npz has no target array `y`")

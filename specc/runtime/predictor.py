@@ -54,6 +54,7 @@ class Predictor:
         batch_size: int = DEFAULT_BATCH_SIZE,
         intra_op_threads: int | None = None,
         cuda_options: dict[str, Any] | None = None,
+        check_build: bool = True,
     ) -> None:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -64,7 +65,8 @@ class Predictor:
         self.info: SessionInfo = info
         self.batch_size = int(batch_size)
         self.metadata = ModelMetadata.from_props(session.get_modelmeta().custom_metadata_map)
-        check_complete_build(self.path, self.metadata)
+        if check_build:
+            check_complete_build(self.path, self.metadata)
         self.inputs: tuple[TensorSpec, ...] = tuple(
             TensorSpec.from_ort(n) for n in session.get_inputs()
         )
@@ -203,6 +205,7 @@ def load(
     batch_size: int = DEFAULT_BATCH_SIZE,
     intra_op_threads: int | None = None,
     cuda_options: dict[str, Any] | None = None,
+    check_build: bool = True,
 ) -> Predictor:
     """Load an ONNX model (a `.onnx` file or a build folder holding `model.onnx`).
 
@@ -210,6 +213,8 @@ def load(
     `DeviceUnavailableError` with install instructions when CUDA is not usable).
     `batch_size`: largest number of rows sent to onnxruntime at once.
     `intra_op_threads`: CPU threads per operator (default: physical cores, or `SPECC_THREADS`).
+    `check_build`: refuse a model in a build folder that is not a complete build of it
+    (`IncompleteBuildError`); a pass working on a build in progress turns it off.
     """
     return Predictor(
         path,
@@ -217,4 +222,5 @@ def load(
         batch_size=batch_size,
         intra_op_threads=intra_op_threads,
         cuda_options=cuda_options,
+        check_build=check_build,
     )
