@@ -14,27 +14,15 @@ from; specc itself imports the files under unique names, see `loader`).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import write_text
 from ..ir.graph import Graph
 from ..spec import LoadedSpec
+from .layout import FILES, MODULES, files_hash
 
 __all__ = ["FILES", "MODULES", "GeneratedCode", "files_hash", "generate"]
-
-# role -> module name of the generated file; model and data come first (train imports them)
-MODULES = {"model": "spec_model", "data": "spec_data", "train": "train"}
-FILES = tuple(f"{stem}.py" for stem in MODULES.values())
-
-
-def files_hash(files: dict[str, str]) -> str:
-    """sha256 over file names and contents, in name order (the `code_hash` of a build)."""
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

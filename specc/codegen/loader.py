@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 
-from . import FILES, MODULES, files_hash
+from .layout import FILES, MODULES, files_hash
 
 __all__ = ["CodeMismatchError", "code_hash", "generated_modules"]
 

@@ -17,7 +17,7 @@ from ..ir.graph import Graph
 from ..spec import LoadedSpec
 from ..spec.schema import Spec
 from ..spec.tasks import task_kind
-from . import MODULES
+from .layout import MODULES
 from .model_context import build_model_parameters
 from .pyfmt import INDENT, Call, Raw, literal, wrap
 from .summary import spec_ref

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..codegen import MODULES
+from ..codegen.layout import MODULES
 from ..codegen.loader import CodeMismatchError, generated_modules
 from .errors import ModelNotFoundError, UntrustedCodeError
 
