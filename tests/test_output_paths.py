@@ -51,7 +51,7 @@ def test_codegen_output_errors(place: Path) -> None:
     assert _tree(place) == before and (place / "a_file").read_text() == "keep me\n"
     r = _run("codegen", SPEC, "-o", place / "a_folder" / "code")
     assert r.exit_code == 0, r.output
-    assert (place / "a_folder" / "code" / "model.py").is_file()
+    assert (place / "a_folder" / "code" / "spec_model.py").is_file()
 
 
 def test_schema_output_errors(place: Path) -> None:
