@@ -264,3 +264,19 @@ def invoke(cli: Any, args: list[Any]) -> Any:
     from click.testing import CliRunner
 
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def rig_perfect_targets(src: Path, dst: Path) -> Path:
+    """A copy of the diabetes build whose test targets equal the float model's outputs: float
+    R^2 is exactly 1, so any int8 error is a drop and an allowed drop of 0 must fail. A stale
+    `model.int8.onnx` is left in it, which a failing quantize run must remove."""
+    from specc.runtime import load
+
+    build = copy_build(src, dst)
+    with np.load(build / "test_data.npz") as d:
+        data = {k: d[k] for k in d.files}
+    m = load(build, "cpu")
+    data["y"] = m.run({n: data[n] for n in m.input_names})["progression"]
+    np.savez(build / "test_data.npz", **data)
+    (build / "model.int8.onnx").write_bytes(b"stale")
+    return build

@@ -7,14 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from runtime_fixtures import copy_build
+from runtime_fixtures import copy_build, rig_perfect_targets
 
 from specc.passes import registry
 from specc.passes.base import PassError, PassResult, Phase
 from specc.passes.manager import run_phase
-from specc.runtime import load
 from specc.spec import load_spec
 from specc.spec.passes import PassEntry, Quantize
 
@@ -31,15 +29,7 @@ def _quantize(max_drop: float) -> PassEntry:
 
 
 def _rig(reg_build, tmp_path) -> Path:
-    """Targets equal to the float model's outputs: float R^2 is exactly 1, so any int8 error is
-    a drop, and an allowed drop of 0 must fail."""
-    build = copy_build(reg_build, tmp_path / "b")
-    with np.load(build / "test_data.npz") as d:
-        data = {k: d[k] for k in d.files}
-    m = load(build, "cpu")
-    data["y"] = m.run({n: data[n] for n in m.input_names})["progression"]
-    np.savez(build / "test_data.npz", **data)
-    return build
+    return rig_perfect_targets(reg_build, tmp_path / "b")
 
 
 def test_registry_declares_each_pass():

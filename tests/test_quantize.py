@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 import pytest
 from click.testing import CliRunner
-from runtime_fixtures import copy_build
+from runtime_fixtures import copy_build, rig_perfect_targets
 
 from specc.passes.quantize import quantize_build
 from specc.passes.quantize_report import END, START
@@ -85,16 +85,7 @@ def test_static_cnn(cnn_build, tmp_path):
 
 
 def _rig_for_failure(reg_build, tmp_path):
-    """Targets equal to the float model's outputs: float R^2 is exactly 1, so any int8 error
-    is a drop, and max-drop 0 must fail."""
-    build = copy_build(reg_build, tmp_path / "b")
-    with np.load(build / "test_data.npz") as d:
-        data = {k: d[k] for k in d.files}
-    m = load(build, "cpu")
-    data["y"] = m.run({n: data[n] for n in m.input_names})["progression"]
-    np.savez(build / "test_data.npz", **data)
-    (build / "model.int8.onnx").write_bytes(b"stale")
-    return build
+    return rig_perfect_targets(reg_build, tmp_path / "b")
 
 
 def test_failure_leaves_no_int8_model(reg_build, tmp_path):
