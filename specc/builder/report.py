@@ -118,11 +118,15 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         _plot_curves(history, out / "curves.png")
     parity = metrics["parity"]
     sizes = metrics["data"]
+    scaling = (
+        "none: inputs reach the model unscaled"
+        if spec.data.preprocessing == "none"
+        else f"{spec.data.preprocessing}, fitted on the training split and built into the model"
+    )
     lines = [
         f"# {spec.name}",
         "",
-        spec.description or "",
-        "",
+        *([spec.description.strip(), ""] if spec.description.strip() else []),
         f"Spec hash `{metrics['spec_hash']}`, code hash `{metrics['code_hash'][:16]}`, "
         f"specc {metrics['specc_version']}, built {metrics['built_at']}.",
         "",
@@ -134,8 +138,8 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         "",
         "## Data",
         "",
-        f"Source `{getattr(spec.data, 'dataset', None) or spec.data.path}`, preprocessing "
-        f"`{spec.data.preprocessing}` (fitted on the training split, built into the model). "
+        f"Source `{getattr(spec.data, 'dataset', None) or spec.data.path}`; preprocessing "
+        f"{scaling}. "
         f"Examples: {sizes['train']} train, {sizes['validation']} validation, "
         f"{sizes['test']} test (held out).",
         "",
