@@ -79,7 +79,8 @@ def _metrics_table(metrics: dict[str, dict[str, float]]) -> str:
 
 
 def metrics_document(state: BuildState, built_at: str) -> dict[str, Any]:
-    """The content of `metrics.json` (without `artifacts`, which `render` adds)."""
+    """The content of `metrics.json`, but for `artifacts` (which `render` returns) and the
+    report's own timing (which the runner adds once the report is written)."""
     compiled, trained, exported = state.compiled, state.trained, state.exported
     assert trained is not None and exported is not None, "render runs after verify"
     graph = compiled.graph

@@ -4,8 +4,9 @@
 
 `validate` and `codegen` need no TensorFlow; the heavy stages (`stages.py`) each add their typed
 result to the `BuildState`; `report` renders `curves.png`, `report.md` and `metrics.json` from
-it, once. Every artifact is written atomically; `metrics.json` is written last and marks a
-complete build, so a build killed at any moment is never mistaken for a finished one.
+it, once, `metrics.json` last. The stages run in a staging folder that is swapped in whole only
+when the build completed (`folder.py`), so a build killed at any moment leaves the previous
+build as it was.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import numpy as np
 from specc import __version__
 from specc.atomic import atomic_path
 from specc.codegen.loader import generated_modules
+from specc.excinfo import reason
 from specc.pipeline import Compiled
 from specc.spec.csvfile import feature_names
 from specc.spec.tasks import class_names
@@ -25,12 +26,6 @@ __all__ = ["export", "run_passes", "train", "verify"]
 
 CALIBRATION_EXAMPLES = 1024
 UNVERIFIED = ".model.onnx.unverified"
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first}"[:500]
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -58,7 +53,7 @@ def train(state: BuildState) -> None:
     except Exception as exc:  # errors from TensorFlow or the generated code
         raise BuildError(
             "train",
-            f"training failed: {_reason(exc)}",
+            f"training failed: {reason(exc)}",
             f"run `python {out / 'code' / 'train.py'}` to reproduce; --debug shows the traceback",
         ) from exc
     dataset = result["data"]
@@ -141,7 +136,7 @@ def export(state: BuildState) -> None:
         staged.unlink(missing_ok=True)
         raise BuildError(
             "export",
-            f"the ONNX converter failed: {_reason(exc)}",
+            f"the ONNX converter failed: {reason(exc)}",
             "a layer may not be supported by tf2onnx; --debug shows the traceback",
         ) from exc
     progress.done(f"({staged.stat().st_size / 1024:.0f} KiB)")
@@ -174,7 +169,7 @@ def verify(state: BuildState) -> None:
         ) from exc
     except Exception as exc:
         staged.unlink(missing_ok=True)
-        raise BuildError("verify", f"parity check could not run: {_reason(exc)}") from exc
+        raise BuildError("verify", f"parity check could not run: {reason(exc)}") from exc
     if not parity.passed:
         staged.unlink(missing_ok=True)
         raise BuildError(

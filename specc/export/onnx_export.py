@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from specc.atomic import write_bytes
+from specc.excinfo import first_line
 
 from ._graph import rename_tensors, set_batch_dim, set_metadata, unknown_ops
 
@@ -76,7 +77,7 @@ def export_onnx(
     except Exception as exc:  # TF tracing and tf2onnx raise many kinds
         raise ExportError(
             f"ONNX conversion of model {model.name!r} failed: "
-            f"{type(exc).__name__}: {_first_line(exc)}. Check that every layer is a built-in "
+            f"{type(exc).__name__}: {first_line(exc)}. Check that every layer is a built-in "
             "Keras layer or a registered serializable layer built from keras.ops, and that "
             f"the opset ({opset}) is between 13 and 21"
         ) from None
@@ -102,7 +103,7 @@ def export_onnx(
         onnx.checker.check_model(proto, full_check=True)
     except Exception as exc:
         raise ExportError(
-            f"the converted ONNX model of {model.name!r} is invalid: {_first_line(exc)}"
+            f"the converted ONNX model of {model.name!r} is invalid: {first_line(exc)}"
         ) from None
     if proto.ByteSize() > _PROTOBUF_LIMIT:
         raise ExportError(
@@ -173,7 +174,7 @@ def _ensure_called(model) -> None:
     except Exception as exc:
         raise ExportError(
             f"calling model {model.name!r} on zeros of its input shapes failed before export: "
-            f"{type(exc).__name__}: {_first_line(exc)}"
+            f"{type(exc).__name__}: {first_line(exc)}"
         ) from None
 
 
@@ -240,11 +241,6 @@ def _unsupported_message(model, bad: list[tuple[str, str, str]], errors: list[st
     return msg + _format_errors(errors)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _specc_version() -> str:
     from importlib import metadata
 
@@ -270,5 +266,5 @@ def check_onnx(path: str | Path) -> None:
     except Exception as exc:
         raise ExportError(
             f"ONNX file {str(path)!r} is not a valid ONNX model ({type(exc).__name__}: "
-            f"{_first_line(exc)}); re-export it (the file may be truncated or corrupted)"
+            f"{first_line(exc)}); re-export it (the file may be truncated or corrupted)"
         ) from None

@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .onnx_export import ExportError, _first_line
+from specc.excinfo import first_line
+
+from .onnx_export import ExportError
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -149,7 +151,7 @@ def _ort_session(onnx_path: str | Path):
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as exc:
         raise ExportError(
-            f"ONNX Runtime cannot load {str(path)!r}: {_first_line(exc)}; re-export the model"
+            f"ONNX Runtime cannot load {str(path)!r}: {first_line(exc)}; re-export the model"
         ) from None
 
 

@@ -56,7 +56,8 @@ class PassResult:
     artifacts: tuple[str, ...] = ()
     """Files the pass wrote, relative to the build folder."""
     metrics: Mapping[str, Any] = field(default_factory=dict)
-    """Its section of `metrics.json` (under `passes.<kind>`); JSON-serialisable."""
+    """Its section of `metrics.json` (under `passes.<kind>`): plain data; the build makes it
+    JSON-ready with `jsonable` (numpy scalars, NaN) when it writes the file."""
     markdown: str = ""
     """Its section of `report.md` (a `## ...` heading and what follows)."""
     summary: str = ""

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from specc.excinfo import first_line
 from specc.runtime.errors import QuantizationError
 
 __all__ = ["MODES", "compact_names", "quantize_onnx", "weight_bytes"]
@@ -110,8 +111,9 @@ def quantize_onnx(
         except QuantizationError:
             raise
         except Exception as exc:  # noqa: BLE001 - onnxruntime.quantization raises many types
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise QuantizationError(f"{mode} quantization of {src.name} failed: {first}") from exc
+            raise QuantizationError(
+                f"{mode} quantization of {src.name} failed: {first_line(exc)}"
+            ) from exc
     model = onnx.load(str(dst))
     compacted = compact_names(model)
     props = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}

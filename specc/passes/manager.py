@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from specc.excinfo import reason
+
 from .base import PassContext, PassError, PassResult, Phase
 from .registry import get
 
@@ -31,13 +33,13 @@ def run_phase(
     `PassError` at the first failing pass; its `completed` holds the results before it.
     """
     results: list[PassResult] = []
-    ran: tuple[str, ...] = ()
     for index, entry in enumerate(spec.passes):
         info = get(entry.kind)
         if info.phase is not phase:
             continue
         settings = getattr(entry, entry.kind)
-        context = PassContext(build_dir, spec, settings, index, ran)
+        ran_before = tuple(r.kind for r in results)
+        context = PassContext(build_dir, spec, settings, index, ran_before)
         if on_start is not None:
             on_start(info.kind, settings)
         try:
@@ -45,12 +47,8 @@ def run_phase(
         except PassError as exc:
             raise exc.after(tuple(results)) from exc
         except Exception as exc:  # a library failure inside the pass: still name the pass
-            first = (str(exc).strip().splitlines() or [""])[0]
-            raise PassError(
-                info.kind, f"{type(exc).__name__}: {first}"[:500], completed=tuple(results)
-            ) from exc
+            raise PassError(info.kind, reason(exc), completed=tuple(results)) from exc
         results.append(result)
-        ran = (*ran, info.kind)
         if on_done is not None:
             on_done(result)
     return results

@@ -27,7 +27,7 @@ from specc.runtime.errors import QuantizationError
 from specc.runtime.evaluate import headline_metric, task_metrics
 
 from . import quantize_report
-from .base import PassContext, PassError, PassInfo, PassResult, Phase, jsonable
+from .base import PassContext, PassError, PassInfo, PassResult, Phase
 from .int8 import MODES, quantize_onnx, weight_bytes
 
 __all__ = ["INT8_NAME", "PASS", "quantize_build", "run"]
@@ -238,7 +238,7 @@ def _result(report: dict[str, Any]) -> PassResult:
         passed=passed,
         modified=passed,
         artifacts=(INT8_NAME,) if passed else (),
-        metrics=jsonable(report),
+        metrics=report,
         markdown=quantize_report.quantization_markdown(report),
         summary=(
             f"{report['size_ratio']:.1f}x smaller, test {report['metric']} "

@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = [
     "DeviceUnavailableError",
+    "IncompleteBuildError",
     "InputFileError",
     "ModelLoadError",
     "ModelNotFoundError",
@@ -18,6 +19,7 @@ __all__ = [
     "PredictorInputError",
     "QuantizationError",
     "SpeccRuntimeError",
+    "UntrustedCodeError",
 ]
 
 

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from specc.excinfo import first_line
+
 from .errors import PredictorInputError
 from .inputs import InputChecker, TensorSpec, all_finite, nonfinite_error
 from .metadata import ModelMetadata, build_dir_of, check_complete_build, resolve_model_path
@@ -36,11 +38,6 @@ __all__ = ["DEFAULT_BATCH_SIZE", "Predictor", "load"]
 
 DEFAULT_BATCH_SIZE = 4096
 _ndarray = np.ndarray
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class Predictor:
@@ -138,7 +135,7 @@ class Predictor:
             return self._run(self._out_list, feed, None)
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
             raise PredictorInputError(
-                f"onnxruntime rejected the input: {_first_line(exc)} "
+                f"onnxruntime rejected the input: {first_line(exc)} "
                 f"(the model takes {self._checker.expected()})"
             ) from exc
 

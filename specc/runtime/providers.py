@@ -23,6 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from specc.excinfo import first_line
+
 from .errors import DeviceUnavailableError, ModelLoadError
 
 __all__ = [
@@ -183,10 +185,9 @@ def _gpu_session(model: Any, options: Any, cuda_options: dict[str, Any] | None) 
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises several types here
         if type(exc).__name__ in _MODEL_ERRORS:
             raise _load_error(model, exc) from exc
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DeviceUnavailableError(
             f"CUDAExecutionProvider is installed but the session could not start on the GPU: "
-            f"{first}"
+            f"{first_line(exc)}"
         ) from exc
     if session.get_providers()[0] != CUDA:
         raise DeviceUnavailableError(
@@ -203,11 +204,9 @@ _MODEL_ERRORS = frozenset({"InvalidProtobuf", "InvalidGraph", "NoSuchFile", "Not
 
 def _load_error(model: str | bytes, exc: BaseException) -> ModelLoadError:
     where = "the model bytes" if isinstance(model, bytes) else str(model)
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else type(exc).__name__
     return ModelLoadError(
-        f"onnxruntime cannot load {where}: {first} (a truncated or corrupt file? rebuild it with "
-        "`specc build`)"
+        f"onnxruntime cannot load {where}: {first_line(exc)} (a truncated or corrupt file? "
+        "rebuild it with `specc build`)"
     )
 
 
