@@ -16,7 +16,7 @@ from typing import Any
 from ..ir.graph import Graph
 from ..spec import LoadedSpec
 from ..spec.schema import Spec
-from ..spec.tasks import task_kind
+from ..spec.tasks import resolved_loss, resolved_metrics, task_kind
 from .layout import MODULES
 from .model_context import build_model_parameters
 from .pyfmt import INDENT, Call, Raw, literal, wrap
@@ -48,16 +48,13 @@ STEPS_PER_EXECUTION = 32
 
 def resolve_loss(spec: Spec) -> str:
     """The Keras loss name; `auto` follows the task."""
-    loss = spec.training.loss
-    return task_kind(spec).default_loss if loss == "auto" else loss
+    return resolved_loss(spec)
 
 
 def resolve_metrics(spec: Spec) -> list[str]:
     """Metrics compiled into the model (reported per epoch). Classification always tracks
     accuracy; `auto` is accuracy for classification and seq2seq, MAE for regression."""
-    kind = task_kind(spec)
-    wanted = [kind.default_metric if m == "auto" else m for m in spec.training.metrics]
-    return list(dict.fromkeys([*kind.tracked_metrics, *wanted]))
+    return list(dict.fromkeys([*task_kind(spec).tracked_metrics, *resolved_metrics(spec)]))
 
 
 _SCHEDULE_DOCS = {

@@ -30,7 +30,7 @@ _RESOLVED_HEADER = (
 def _resolve(data: dict[str, Any], spec: Spec, graph: Graph) -> None:
     """Replace `auto` with what lowering chose, and drop `data` fields that do not apply."""
     from .datasets import DATASETS, SYNTHETIC_PARAMETERS
-    from .tasks import task_kind
+    from .tasks import resolved_loss, resolved_metrics
 
     by_path = {tuple(node.path): node for node in graph.nodes}
     for index, layer in enumerate(data["model"]["layers"]):
@@ -40,11 +40,7 @@ def _resolve(data: dict[str, Any], spec: Spec, graph: Graph) -> None:
         for field in ("activation", "initializer"):
             if layer.get(field) == "auto" and field in node.attrs:
                 layer[field] = node.attrs[field]
-    training, kind = data["training"], task_kind(spec)
-    if training.get("loss") == "auto":
-        training["loss"] = kind.default_loss
-    metrics = [kind.default_metric if m == "auto" else m for m in training.get("metrics", [])]
-    training["metrics"] = list(dict.fromkeys(metrics))
+    data["training"].update(loss=resolved_loss(spec), metrics=resolved_metrics(spec))
     if spec.data.type == "builtin":
         applies = DATASETS[spec.data.dataset].parameters
         for name in SYNTHETIC_PARAMETERS:

@@ -15,7 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TASK_KINDS", "TaskKind", "class_names", "task_kind"]
+__all__ = [
+    "TASK_KINDS",
+    "TaskKind",
+    "class_names",
+    "resolved_loss",
+    "resolved_metrics",
+    "task_kind",
+]
 
 
 def _plural(count: int, noun: str) -> str:
@@ -227,3 +234,15 @@ def task_kind(spec_or_name: Any) -> TaskKind:
 def class_names(spec: Any, vocab: str | None = None) -> list[str]:
     """Class (label) names of `spec`'s task for metadata; seq2seq: the tokens of `vocab`."""
     return task_kind(spec).names(spec.task, vocab)
+
+
+def resolved_loss(spec: Any) -> str:
+    """The spec's loss with `auto` replaced by the task's default."""
+    loss = spec.training.loss
+    return task_kind(spec).default_loss if loss == "auto" else loss
+
+
+def resolved_metrics(spec: Any) -> list[str]:
+    """The spec's metrics with `auto` replaced by the task's default, in order, once each."""
+    default = task_kind(spec).default_metric
+    return list(dict.fromkeys(default if m == "auto" else m for m in spec.training.metrics))
