@@ -220,6 +220,7 @@ def test_quantize_pass_meets_its_bounds(builds, name):
     assert set(report["latency_ms"]) == {"batch_1"}  # `specc quantize` also times batch 1024
     assert report["latency_ms"]["batch_1"]["calls"] >= 3
     assert "specc:quantize:start" in (folder / "report.md").read_text()
+    assert [row["file"] for row in metrics["stages"]] == ["model.onnx", "model.int8.onnx"]
     session = ort.InferenceSession(
         str(folder / "model.int8.onnx"), providers=["CPUExecutionProvider"]
     )

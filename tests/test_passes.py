@@ -102,7 +102,7 @@ def test_a_library_failure_inside_a_pass_is_named(reg_build, tmp_path):
     assert caught.value.completed == ()
 
 
-@pytest.mark.parametrize(("has_passes", "last"), [(False, "[6/6] report"), (True, "[7/7] report")])
+@pytest.mark.parametrize(("has_passes", "last"), [(False, "[6/6] report"), (True, "[8/8] report")])
 def test_stage_counter_counts_the_passes_stage_only_when_there_are_passes(has_passes, last):
     import io
 

@@ -8,7 +8,7 @@ from typing import TextIO
 
 __all__ = ["Progress", "STAGES"]
 
-STAGES = ("validate", "codegen", "train", "export", "verify", "passes", "report")
+STAGES = ("validate", "codegen", "train", "export", "verify", "passes", "compare", "report")
 
 
 class Progress:
@@ -23,8 +23,9 @@ class Progress:
         self.stages: tuple[str, ...] = STAGES
 
     def plan(self, has_passes: bool) -> None:
-        """Count the `passes` stage only for a spec that has passes."""
-        self.stages = STAGES if has_passes else tuple(s for s in STAGES if s != "passes")
+        """Count the `passes` and `compare` stages only for a spec that has passes."""
+        with_passes = ("passes", "compare")
+        self.stages = STAGES if has_passes else tuple(s for s in STAGES if s not in with_passes)
 
     def record(self, key: str, seconds: float) -> None:
         """Record the time of a step inside a stage (it prints nothing)."""

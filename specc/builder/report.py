@@ -102,6 +102,7 @@ def metrics_document(state: BuildState, built_at: str) -> dict[str, Any]:
         "parity": exported.parity,
         "onnx_bytes": exported.size_bytes,
         "passes": {r.kind: jsonable(dict(r.metrics)) for r in state.passes},
+        "stages": jsonable([row.to_dict() for row in state.stages]),
         "built_at": built_at,
     }
 
@@ -168,6 +169,11 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         "",
     ]
     lines += [r.markdown.rstrip("\n") + "\n" for r in state.passes if r.markdown]
+    if state.stages:
+        from specc.passes.measure import stages_markdown
+        from specc.spec.tasks import task_kind
+
+        lines.append(stages_markdown(state.stages, task_kind(spec.task.type).headline))
     lines += ["## Artifacts", ""]
     artifacts = ["spec.lock.yaml", "metrics.json", "report.md", "test_data.npz", "calib_data.npz"]
     optional = {

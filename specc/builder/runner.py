@@ -1,6 +1,6 @@
 """`specc build`: the build as a readable list of stages over one typed state.
 
-    validate -> codegen -> train -> export -> verify -> passes -> report
+    validate -> codegen -> train -> export -> verify -> passes -> compare -> report
 
 `validate` and `codegen` need no TensorFlow; the heavy stages (`stages.py`) each add their typed
 result to the `BuildState`; `report` renders `curves.png`, `report.md` and `metrics.json` from
@@ -127,7 +127,13 @@ def _run_stages(state: BuildState) -> None:
     from . import stages
 
     with native_stderr_to(state.out / "build.log", state.progress):
-        for stage in (stages.train, stages.export, stages.verify, stages.run_passes):
+        for stage in (
+            stages.train,
+            stages.export,
+            stages.verify,
+            stages.run_passes,
+            stages.compare,
+        ):
             stage(state)
     state.metrics = _report(state)
 

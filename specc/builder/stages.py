@@ -22,7 +22,7 @@ from specc.spec.tasks import class_names
 from .errors import BuildError
 from .state import BuildState, Exported, Trained
 
-__all__ = ["export", "run_passes", "train", "verify"]
+__all__ = ["compare", "export", "run_passes", "train", "verify"]
 
 CALIBRATION_EXAMPLES = 1024
 UNVERIFIED = ".model.onnx.unverified"
@@ -214,3 +214,30 @@ def run_passes(state: BuildState) -> None:
     each = [v for k, v in progress.timings.items() if k.startswith("passes.")]
     if each:
         progress.record("passes", sum(each))
+
+
+def compare(state: BuildState) -> None:
+    """Measure every stage's ONNX model side by side (`passes.measure`): the reference models
+    the training passes name (a teacher, the model trained without them), the build's own
+    `model.onnx`, then the models of the passes after export. Runs only for a spec with passes;
+    a measurement that fails is noted in the progress output, and the build goes on."""
+    from specc.passes.base import Phase
+    from specc.passes.measure import measure_stages
+    from specc.passes.registry import get
+
+    if not state.spec.passes or state.exported is None or state.trained is None:
+        return
+    progress = state.progress
+    progress.start("compare", "every stage's ONNX model on the test split")
+    before = [s for r in state.passes if get(r.kind).phase is Phase.TRAINING for s in r.stages]
+    after = [s for r in state.passes if get(r.kind).phase is Phase.AFTER_EXPORT for s in r.stages]
+    trained = [r.kind for r in state.passes if get(r.kind).phase is Phase.TRAINING]
+    name = "float model" + (f" ({', '.join(trained)})" if trained else "")
+    models = dict([*before, (name, state.exported.path.name), *after])
+    test = {**state.trained.x_test, "y": state.trained.y_test}
+    try:
+        state.stages = measure_stages(models, state.out, test)
+    except Exception as exc:  # a figure we could not take must not lose a verified build
+        progress.done(f"skipped: {reason(exc)}")
+        return
+    progress.done(f"({len(state.stages)} models)")

@@ -1,6 +1,6 @@
 """The typed state of one build: each stage reads it and adds its own result.
 
-    validate -> codegen -> train -> export -> verify -> passes -> report
+    validate -> codegen -> train -> export -> verify -> passes -> compare -> report
 
 `metrics.json` and `report.md` are rendered once, at the end, from this state; no file is used
 to pass data between stages.
@@ -64,6 +64,8 @@ class BuildState:
     passes: list[PassResult] = field(default_factory=list)
     failed_pass: PassError | None = None
     """A pass that failed: the build still renders its report, then fails."""
+    stages: list[Any] = field(default_factory=list)
+    """The closing comparison of every stage's model (`passes.measure.StageFigures`)."""
     metrics: dict[str, Any] = field(default_factory=dict)
     """The `metrics.json` document, once the report stage has rendered it."""
 

@@ -62,6 +62,11 @@ class PassResult:
     """Its section of `report.md` (a `## ...` heading and what follows)."""
     summary: str = ""
     """One line for the build's progress output."""
+    stages: tuple[tuple[str, str], ...] = ()
+    """Models this pass adds to the build's closing comparison of every stage: (row name, ONNX
+    file relative to the build folder). Rows of training passes (a teacher, a model trained
+    without the pass) come before the build's own `model.onnx`, rows of passes after export
+    (`model.int8.onnx`) after it."""
 
 
 class PassError(Exception):

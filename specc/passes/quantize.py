@@ -26,7 +26,7 @@ import numpy as np
 from specc.runtime.errors import QuantizationError
 from specc.runtime.evaluate import headline_metric, task_metrics
 
-from . import quantize_report
+from . import measure, quantize_report
 from .base import PassContext, PassError, PassInfo, PassResult, Phase
 from .int8 import MODES, quantize_onnx, weight_bytes
 
@@ -53,45 +53,6 @@ def _load_npz(path: Path, names: tuple[str, ...], what: str) -> dict[str, np.nda
                 f"(has {', '.join(data.files)})"
             )
         return {k: np.asarray(data[k]) for k in data.files}
-
-
-def _tile(arrays: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
-    out = {}
-    for k, v in arrays.items():
-        reps = -(-n // v.shape[0])
-        out[k] = np.ascontiguousarray(np.concatenate([v] * reps)[:n] if reps > 1 else v[:n])
-    return out
-
-
-def _latency(
-    predictors: dict[str, Any], feed: dict[str, np.ndarray], repeat: int, budget_s: float | None
-) -> dict:
-    """Interleaved timing of several predictors on the same feed: p50/p99 ms each, and the
-    number of timed calls. With `budget_s`, the calls are cut (to no fewer than 3 each) so
-    that all of them together take about that long, judged from one warm-up call each."""
-    import time
-
-    from specc.runtime.bench import interleaved
-
-    engines = {name: p.run for name, p in predictors.items()}
-    for run in engines.values():  # first calls allocate; the second round is representative
-        run(feed)
-    warm = time.perf_counter()
-    for run in engines.values():
-        run(feed)
-    if budget_s is not None:
-        per_round = max(time.perf_counter() - warm, 1e-6)
-        repeat = max(3, min(repeat, int(budget_s / per_round)))
-    samples = interleaved(engines, feed, repeat, warmup=0)
-    timings: dict[str, Any] = {
-        name: {
-            "p50_ms": float(np.percentile(s, 50) * 1e3),
-            "p99_ms": float(np.percentile(s, 99) * 1e3),
-        }
-        for name, s in samples.items()
-    }
-    timings["calls"] = int(repeat)
-    return timings
 
 
 def _measure(
@@ -124,9 +85,9 @@ def _measure(
     latency = {}
     for batch in batches:
         typed = {s.name: inputs[s.name].astype(s.dtype) for s in fp.inputs}
-        feed = _tile(typed, batch)
+        feed = measure.tile(typed, batch)
         reps = repeat if batch == 1 else max(5, repeat // 10)
-        t = _latency({"float": fp, "int8": qp}, feed, reps, budget_s)
+        t = measure.latency({"float": fp.run, "int8": qp.run}, feed, reps, budget_s)
         t["speedup"] = t["float"]["p50_ms"] / max(t["int8"]["p50_ms"], 1e-9)
         latency[f"batch_{batch}"] = t
     size_f, size_q = float_path.stat().st_size, int8_path.stat().st_size
@@ -238,6 +199,7 @@ def _result(report: dict[str, Any]) -> PassResult:
         passed=passed,
         modified=passed,
         artifacts=(INT8_NAME,) if passed else (),
+        stages=((f"int8 ({report.get('mode', 'dynamic')})", INT8_NAME),) if passed else (),
         metrics=report,
         markdown=quantize_report.quantization_markdown(report),
         summary=(
