@@ -33,6 +33,19 @@ def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
         np.savez_compressed(tmp, **arrays)
 
 
+def _prepare_passes(state: BuildState) -> None:
+    """The `prepare` step of the spec's passes: what the generated training code reads."""
+    from specc.passes.base import PassError
+    from specc.passes.manager import prepare
+
+    if not state.spec.passes:
+        return
+    try:
+        prepare(state.spec, state.out)
+    except PassError as exc:
+        raise BuildError("train", f"before training: {exc}") from exc
+
+
 def train(state: BuildState) -> None:
     """Import `out/code/train.py` and run its `train()`; save the test and calibration splits."""
     # TensorFlow C++ start-up chatter (CUDA probes, graph notes) would drown the progress lines;
@@ -41,6 +54,7 @@ def train(state: BuildState) -> None:
     spec, out, progress = state.spec, state.out, state.progress
     progress.start("train", f"{spec.training.epochs} epochs max")
     started = time.perf_counter()
+    _prepare_passes(state)
     try:
         with generated_modules(out / "code", expect_hash=state.code.hash) as modules:
             # importing the generated code imports TensorFlow: timed apart from training
@@ -189,8 +203,10 @@ def verify(state: BuildState) -> None:
 
 
 def run_passes(state: BuildState) -> None:
-    """Run the passes after export in the spec's order; a failing pass is recorded in the state
-    (its report section still renders) and fails the build after the report."""
+    """Run every pass's measurement after the verified export, in the spec's order: the training
+    passes first (what their change to training produced), then the passes after export. A
+    failing pass is recorded in the state (its report section still renders) and fails the
+    build after the report."""
     from specc.passes.base import PassError, Phase
     from specc.passes.manager import run_phase
 
@@ -205,7 +221,8 @@ def run_passes(state: BuildState) -> None:
         progress.record(f"passes.{result.kind}", progress.done(result.summary))
 
     try:
-        run_phase(Phase.AFTER_EXPORT, state.spec, state.out, on_start=started, on_done=finished)
+        for phase in (Phase.TRAINING, Phase.AFTER_EXPORT):
+            run_phase(phase, state.spec, state.out, on_start=started, on_done=finished)
     except PassError as exc:
         if exc.result is not None:
             state.passes.append(exc.result)

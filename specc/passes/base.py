@@ -5,7 +5,10 @@ A pass is one module of `specc.passes` with one entry point, `run(context) -> Pa
 
 - `phase`: `training` passes shape the training itself (callbacks, the loss, model transforms:
   the generated `train.py` shows what they do); `after_export` passes turn the verified
-  `model.onnx` into another ONNX model.
+  `model.onnx` into another ONNX model. Every pass's `run` is called after the verified export,
+  training passes first: a training pass measures there what its change to training produced.
+- `prepare` (optional): called before training, in the build folder, to put in place what the
+  generated training code reads (say, the teacher model of a distillation).
 - `reads` / `writes`: the build artifacts it needs and the ones it adds (relative to the build
   folder). A pass writes nothing else; `metrics.json` and `report.md` are rendered once, at the
   end of the build, from the results of every pass (`PassResult.metrics`, `.markdown`).
@@ -121,3 +124,5 @@ class PassInfo:
     writes: tuple[str, ...]
     description: str
     run: Callable[[PassContext], PassResult]
+    prepare: Callable[[PassContext], None] | None = None
+    """Called before training (see the module docstring); None: nothing to prepare."""

@@ -16,7 +16,27 @@ from specc.excinfo import reason
 from .base import PassContext, PassError, PassResult, Phase
 from .registry import get
 
-__all__ = ["run_phase"]
+__all__ = ["prepare", "run_phase"]
+
+
+def _contexts(spec: Any, build_dir: Path):
+    """(PassInfo, PassContext) of every pass of the spec, in spec order."""
+    for index, entry in enumerate(spec.passes):
+        yield get(entry.kind), PassContext(build_dir, spec, getattr(entry, entry.kind), index)
+
+
+def prepare(spec: Any, build_dir: Path) -> None:
+    """Run the `prepare` step of every pass that has one, in spec order, before training.
+    Raises `PassError` naming the pass that failed."""
+    for info, context in _contexts(spec, build_dir):
+        if info.prepare is None:
+            continue
+        try:
+            info.prepare(context)
+        except PassError:
+            raise
+        except Exception as exc:
+            raise PassError(info.kind, reason(exc)) from exc
 
 
 def run_phase(
