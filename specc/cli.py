@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from specc import __version__
-from specc.commands import build, runtime
+from specc.commands import build, runtime, search
 from specc.commands.common import EXIT_INVALID, compile_or_exit, report_spec_errors
 
 
@@ -83,6 +83,7 @@ def schema(output: Path | None) -> None:
 
 build.register(cli)
 runtime.register(cli)
+search.register(cli)
 
 
 def main() -> None:

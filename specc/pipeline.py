@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specc.ir import Graph
-from specc.spec import LoadedSpec, SpecError, SpecErrors, load_spec
+from specc.spec import LoadedSpec, SpecError, SpecErrors, load_spec, parse_spec
 
 __all__ = ["Compiled", "compile_spec"]
 
@@ -21,10 +21,12 @@ class Compiled:
         return self.loaded.spec
 
 
-def compile_spec(path: str | Path) -> Compiled:
-    """Validate the spec at `path` and lower it; raise `SpecErrors` (located) on any problem."""
+def compile_spec(path: str | Path, text: str | None = None) -> Compiled:
+    """Validate the spec at `path` and lower it; raise `SpecErrors` (located) on any problem.
+    With `text`, that text is the spec, read as if it were the file at `path` (relative paths
+    in it are resolved against `path`'s folder)."""
     try:
-        loaded = load_spec(path)
+        loaded = load_spec(path) if text is None else parse_spec(text, path)
     except SpecErrors as errors:
         if errors.spec is None:  # the schema itself failed: nothing to lower
             raise

@@ -67,8 +67,10 @@ def build(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    spec_text: str | None = None,
 ) -> BuildResult:
-    """Build one spec into `output_dir` (default `build/<name>`).
+    """Build one spec into `output_dir` (default `build/<name>`). With `spec_text`, that text
+    is the spec, read as if it were the file `spec_path` (a search trial, say).
 
     Raises `SpecErrors` for an invalid spec and `BuildError` when a stage fails.
     """
@@ -77,7 +79,7 @@ def build(
 
     progress = progress or Progress(quiet=True)
     started = time.perf_counter()
-    compiled = compile_spec(spec_path)  # a spec error is reported before any stage line
+    compiled = compile_spec(spec_path, spec_text)  # a spec error is reported before any stage line
     spec = compiled.spec
     progress.plan(bool(spec.passes))  # count the stages this spec has, then print the first
     progress.start("validate", str(spec_path), started=started)
