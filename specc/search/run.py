@@ -57,7 +57,7 @@ def default_search_dir(search: LoadedSearch) -> Path:
 def best_spec_path(search: LoadedSearch) -> Path:
     """Where the best trial's spec is written: beside the searched spec, so that the relative
     paths in it (data files, a teacher) still resolve and it builds as it is."""
-    spec = search.spec.path
+    spec = Path(os.path.normpath(search.spec.path))
     return spec.with_name(f"{spec.name.split('.')[0]}.best.yaml")
 
 
@@ -215,6 +215,7 @@ def _rows(study: Any) -> list[dict[str, Any]]:
                 "state": t.state.name.lower(),
                 "value": t.value,
                 **{f"param:{k}": v for k, v in t.params.items()},
+                **{f"test:{k}": v for k, v in (t.user_attrs.get("test") or {}).items()},
                 "epochs": t.user_attrs.get("epochs"),
                 "seconds": t.user_attrs.get("seconds"),
                 "reason": t.user_attrs.get("reason", ""),
@@ -321,12 +322,13 @@ def run_search(
     def after(study: Any, trial: Any) -> None:
         _write_outputs(search, study, folder)
         n = counted()
-        what = (
-            f"{search.split}.{search.metric} {trial.value:.4f}"
-            if trial.value is not None
-            else trial.state.name.lower()
-            + (f": {trial.user_attrs['reason']}" if trial.user_attrs.get("reason") else "")
-        )
+        why = trial.user_attrs.get("reason")
+        if trial.state == optuna.trial.TrialState.PRUNED:
+            what = f"pruned after epoch {trial.user_attrs.get('epochs')}"
+        elif trial.value is not None:
+            what = f"{search.split}.{search.metric} {trial.value:.4f}"
+        else:
+            what = trial.state.name.lower() + (f": {why}" if why else "")
         try:
             best = f"best {study.best_value:.4f} (trial {study.best_trial.number})"
         except ValueError:
