@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from specc import __version__
-from specc.commands import build, runtime, search
+from specc.commands import build, recipe, runtime, search
 from specc.commands.common import EXIT_INVALID, compile_or_exit, report_spec_errors
 
 
@@ -84,6 +84,7 @@ def schema(output: Path | None) -> None:
 build.register(cli)
 runtime.register(cli)
 search.register(cli)
+recipe.register(cli)
 
 
 def main() -> None:

@@ -1,0 +1,284 @@
+"""`specc check`: the sanity checks a practitioner runs before a long training, with figures.
+
+Each check trains briefly on the spec's own code and data (`harness.py`) and says PASS or FAIL,
+the figure that decided it and what a failure usually means:
+
+1. `init_loss`: the loss of the untrained model (regularisation off) on the training split is
+   close to what a model that knows nothing scores: log(C) for C classes (the cross-entropy of
+   the uniform guess), log(2) per label for binary and multi-label tasks; for regression, no
+   more than a few times the variance of the targets (an output on the wrong scale fails).
+2. `overfit_batch`: with regularisation off, the model drives the loss on one small batch
+   (16 examples) to near zero within a bounded number of steps. A model that cannot memorise
+   16 examples has a bug (wrong loss or output activation, a learning rate that diverges, a
+   broken layer).
+3. `shuffled_labels`: trained on labels shuffled at random, the model may learn the training
+   examples by heart but its validation score stays at chance. Above chance: information leaks
+   from the inputs into the labels by another path, or validation overlaps training.
+4. `zero_inputs`: the model trained on its real inputs beats the same model trained on inputs
+   set to zero (which can only learn the label frequencies). When it does not, the inputs carry
+   no signal the model can use: labels that do not belong to their inputs, a data bug.
+5. `repeatable`: two short runs from the same seed give identical losses.
+
+Thresholds are named constants below with the reasoning beside them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .harness import Harness
+
+__all__ = ["CHECKS", "CheckResult", "run_checks"]
+
+INIT_LOSS_TOLERANCE = 0.25
+"""Relative distance from the know-nothing loss that still passes: random initialisations put
+the first logits within a few tenths of zero, not exactly on it."""
+REGRESSION_INIT_FACTOR = 4.0
+"""An untrained regressor may miss by its output's random scale, not by orders of magnitude."""
+OVERFIT_EXAMPLES = 16
+OVERFIT_STEPS = 1000
+OVERFIT_CHUNK = 50
+"""Steps per compiled call; the loss is checked between calls and the check stops once met."""
+OVERFIT_FRACTION = 0.05
+"""Near zero: the final loss on the batch is at most this fraction of its initial loss..."""
+OVERFIT_FLOOR = 0.02
+"""... or below this absolute value, whichever is larger."""
+SHORT_EPOCHS = 5
+"""Epochs of the short runs (or the spec's epochs, if fewer)."""
+CHANCE_MARGIN_SIGMAS = 3.0
+"""Shuffled labels pass while validation accuracy is within 3 standard errors of chance (plus
+0.02), the spread of a guess on that many examples."""
+SIGNAL_MARGIN = 0.02
+"""Real inputs must beat zeroed inputs by this much accuracy (R^2 for regression)."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    figure: str
+    """The numbers that decided it."""
+    meaning: str
+    """What the result says about the recipe."""
+
+    def line(self) -> str:
+        return f"{'PASS' if self.passed else 'FAIL'}  {self.name}: {self.figure}. {self.meaning}"
+
+
+def _subset(x: dict[str, np.ndarray], y: np.ndarray, n: int) -> tuple[dict, np.ndarray]:
+    return {k: v[:n] for k, v in x.items()}, y[:n]
+
+
+def _loss(model: Any, x: dict, y: np.ndarray) -> float:
+    return float(model.evaluate(x, y, verbose=0, return_dict=True, batch_size=256)["loss"])
+
+
+def _short_fit(h: Harness, model: Any, x: dict, y: np.ndarray, validation: bool = True) -> Any:
+    epochs = min(SHORT_EPOCHS, h.spec.training.epochs)
+    kwargs: dict[str, Any] = {}
+    if validation and len(h.data.validation[1]):
+        vx, vy = h.data.validation
+        kwargs["validation_data"] = (vx, h.targets(vy))
+    return model.fit(
+        x, h.targets(y), batch_size=h.batch_size, epochs=epochs, verbose=0, **kwargs
+    ).history
+
+
+def _score(h: Harness, model: Any, x: dict, y: np.ndarray) -> float:
+    """Accuracy for classifiers, R^2 for regression (higher is better)."""
+    from specc.spec.tasks import task_kind
+
+    pred = model.predict(x, verbose=0, batch_size=256)
+    return float(task_kind(h.spec.task.type).metrics(y, pred, 0.5)[_headline(h)])
+
+
+def _headline(h: Harness) -> str:
+    from specc.spec.tasks import task_kind
+
+    return task_kind(h.spec.task.type).headline
+
+
+def init_loss(h: Harness) -> CheckResult:
+    x, y = _subset(*h.data.train, 2048)
+    model = h.model(regularized=False)
+    loss = _loss(model, x, h.targets(y))
+    task = h.spec.task.type
+    if task == "regression":
+        variance = float(np.mean(np.var(y.reshape(len(y), -1), axis=0)))
+        bound = REGRESSION_INIT_FACTOR * max(variance, 1e-12)
+        return CheckResult(
+            "init_loss",
+            math.isfinite(loss) and loss <= bound,
+            f"loss at initialisation {loss:.4g}, target variance {variance:.4g} "
+            f"(bound {REGRESSION_INIT_FACTOR:g}x)",
+            "the untrained output is on the scale of the targets"
+            if loss <= bound
+            else "the untrained output is far off the targets' scale: check the output "
+            "activation, target scaling and initialisation",
+        )
+    # the classes the labels have (a sequence task: its vocabulary, the output's width)
+    classes = int(getattr(h.spec.task, "classes", 0) or model.outputs[0].shape[-1])
+    expected = math.log(2) if task in ("binary", "multilabel") else math.log(classes)
+    what = "log(2) per label" if task in ("binary", "multilabel") else f"log({classes})"
+    high = (1 + INIT_LOSS_TOLERANCE) * expected
+    low = (1 - INIT_LOSS_TOLERANCE) * expected
+    ok = math.isfinite(loss) and loss <= high
+    if not ok:
+        meaning = (
+            "the untrained model is confidently wrong: check the output layer's width and "
+            "activation against the loss, and the scale of the last layer's initialisation"
+        )
+    elif loss < low:
+        meaning = (
+            "below the uniform guess: the untrained model already separates the classes "
+            "somewhat (easy features); not a bug, but check that no label leaks into an input"
+        )
+    else:
+        meaning = "the untrained model guesses uniformly, as it should"
+    return CheckResult(
+        "init_loss",
+        ok,
+        f"loss at initialisation {loss:.4f}, expected {what} = {expected:.4f} (at most {high:.4f})",
+        meaning,
+    )
+
+
+def overfit_batch(h: Harness) -> CheckResult:
+    x, y = _subset(*h.data.train, OVERFIT_EXAMPLES)
+    t = h.targets(y)
+    model = h.model(regularized=False, steps_per_execution=OVERFIT_CHUNK)
+    start = _loss(model, x, t)
+    target = max(OVERFIT_FRACTION * start, OVERFIT_FLOOR)
+    repeated = {k: np.concatenate([v] * OVERFIT_CHUNK) for k, v in x.items()}
+    repeated_t = np.concatenate([t] * OVERFIT_CHUNK)
+    steps, end = 0, start
+    while steps < OVERFIT_STEPS and math.isfinite(end) and end > target:
+        model.fit(repeated, repeated_t, batch_size=len(y), epochs=1, shuffle=False, verbose=0)
+        steps += OVERFIT_CHUNK
+        end = _loss(model, x, t)
+    ok = math.isfinite(end) and end <= target
+    rate = h.spec.training.optimizer.learning_rate
+    return CheckResult(
+        "overfit_batch",
+        ok,
+        f"loss on {len(y)} examples {start:.4g} -> {end:.4g} after {steps} steps "
+        f"(target <= {target:.3g}, learning rate {rate:g})",
+        "the model can memorise a small batch"
+        if ok
+        else "the model cannot fit 16 examples with regularisation off: the loss diverges "
+        "(learning rate too high), creeps (too low for this many steps), or the output cannot "
+        "express the targets",
+    )
+
+
+def shuffled_labels(h: Harness) -> CheckResult:
+    x, y = h.data.train
+    vx, vy = h.data.validation
+    if not len(vy):
+        return CheckResult("shuffled_labels", True, "skipped", "the spec has no validation split")
+    rng = np.random.default_rng(h.spec.seed)
+    model = h.model()
+    _short_fit(h, model, x, y[rng.permutation(len(y))], validation=False)
+    score = _score(h, model, vx, vy)
+    if h.spec.task.type == "regression":
+        ok = score <= SIGNAL_MARGIN * 5
+        return CheckResult(
+            "shuffled_labels",
+            ok,
+            f"validation R^2 {score:.3f} after training on shuffled targets (chance: <= 0)",
+            "nothing is learnt from targets that do not belong to their inputs"
+            if ok
+            else "the model predicts validation targets it never saw paired with their "
+            "inputs: look for leakage or overlap between the splits",
+        )
+    chance = _chance(vy)
+    bound = chance + CHANCE_MARGIN_SIGMAS * math.sqrt(chance * (1 - chance) / len(vy)) + 0.02
+    ok = score <= bound
+    return CheckResult(
+        "shuffled_labels",
+        ok,
+        f"validation accuracy {score:.3f} after training on shuffled labels; chance "
+        f"{chance:.3f} (bound {bound:.3f})",
+        "nothing is learnt from labels that do not belong to their inputs"
+        if ok
+        else "validation accuracy is above chance with shuffled labels: information leaks "
+        "from the inputs into the labels, or validation overlaps training",
+    )
+
+
+def _chance(y: np.ndarray) -> float:
+    """Accuracy of always guessing the most frequent class (per label for multi-label)."""
+    labels = np.asarray(y)
+    if labels.ndim == 1 or labels.shape[-1] == 1:
+        _, counts = np.unique(labels.reshape(-1), return_counts=True)
+        return float(counts.max() / counts.sum())
+    frequency = labels.mean(axis=0)
+    return float(np.mean(np.maximum(frequency, 1 - frequency)))
+
+
+def zero_inputs(h: Harness) -> CheckResult:
+    x, y = h.data.train
+    split = h.data.validation if len(h.data.validation[1]) else h.data.test
+    real = h.model()
+    _short_fit(h, real, x, y, validation=False)
+    zeroed = h.model()
+    _short_fit(h, zeroed, {k: np.zeros_like(v) for k, v in x.items()}, y, validation=False)
+    vx, vy = split
+    real_score = _score(h, real, vx, vy)
+    zero_score = _score(h, zeroed, {k: np.zeros_like(v) for k, v in vx.items()}, vy)
+    metric = _headline(h)
+    ok = real_score >= zero_score + SIGNAL_MARGIN
+    return CheckResult(
+        "zero_inputs",
+        ok,
+        f"{metric} {real_score:.3f} with real inputs, {zero_score:.3f} with inputs set to zero "
+        f"(margin {SIGNAL_MARGIN})",
+        "the inputs carry signal the model uses"
+        if ok
+        else "the model learns no more from the real inputs than from zeros: the labels may "
+        "not belong to their inputs, or the inputs are broken",
+    )
+
+
+def repeatable(h: Harness) -> CheckResult:
+    x, y = _subset(*h.data.train, 512)
+    runs = []
+    for _ in range(2):
+        model = h.model()
+        history = model.fit(x, h.targets(y), batch_size=h.batch_size, epochs=2, verbose=0)
+        runs.append([float(v) for v in history.history["loss"]])
+    ok = runs[0] == runs[1]
+    return CheckResult(
+        "repeatable",
+        ok,
+        "losses " + " / ".join(", ".join(f"{v:.6g}" for v in run) for run in runs),
+        "the same seed gives the same run"
+        if ok
+        else "two runs from one seed differ: some randomness is not seeded",
+    )
+
+
+CHECKS: dict[str, Callable[[Harness], CheckResult]] = {
+    "init_loss": init_loss,
+    "overfit_batch": overfit_batch,
+    "shuffled_labels": shuffled_labels,
+    "zero_inputs": zero_inputs,
+    "repeatable": repeatable,
+}
+
+
+def run_checks(
+    h: Harness, names: list[str] | None = None, on_result: Callable[[CheckResult], None] = print
+) -> list[CheckResult]:
+    """Run the named checks (all by default) in order, reporting each as it completes."""
+    results = []
+    for name in names or list(CHECKS):
+        result = CHECKS[name](h)
+        on_result(result)
+        results.append(result)
+    return results
