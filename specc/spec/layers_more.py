@@ -6,11 +6,12 @@ depthwise 2-D convolutions (autoencoders, small deployable models), `repeat_vect
 recurrent layers.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .base import Activation, PositiveInt, Rate
+from .errors import describe
 from .layer_base import IntOrPair, LayerBase, Padding, WeightedMixin
 
 __all__ = [
@@ -29,12 +30,46 @@ Amount = Annotated[int, Field(ge=0)]
 AmountPair = Annotated[list[Amount], Field(min_length=2, max_length=2)]
 
 
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_pair(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(_is_amount(v) for v in value)
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def check_amounts(value: Any, forms: str, nested: bool) -> Any:
+    """One clear error for a `padding` field of zero_padding (rather than one per union member):
+    the shape of the value first, then negative amounts."""
+    fits = _is_amount(value) or _is_pair(value)
+    if nested and not fits:
+        fits = isinstance(value, list) and len(value) == 2 and all(_is_pair(v) for v in value)
+    if not fits:
+        raise ValueError(f"expected {forms}, got {describe(value)}")
+    flat = [value] if _is_amount(value) else [a for v in value for a in _as_list(v)]
+    negative = [a for a in flat if a < 0]
+    if negative:
+        raise ValueError(
+            f"padding amounts count the zeros to add and cannot be negative, got {negative[0]}"
+        )
+    return value
+
+
 class ZeroPadding1D(LayerBase):
     """Adds zeros at the start and end of the steps axis of (steps, channels)."""
 
     type: Literal["zero_padding1d"]
     padding: Amount | AmountPair = 1
     """Steps of zeros to add: an integer (both ends) or [start, end]."""
+
+    @field_validator("padding", mode="before")
+    @classmethod
+    def _amounts(cls, value: Any) -> Any:
+        return check_amounts(value, "an integer or [start, end]", nested=False)
 
 
 class ZeroPadding2D(LayerBase):
@@ -46,6 +81,12 @@ class ZeroPadding2D(LayerBase):
     ) = 1
     """Zeros to add: an integer (every side), [rows, columns] (each on both sides) or
     [[top, bottom], [left, right]]."""
+
+    @field_validator("padding", mode="before")
+    @classmethod
+    def _amounts(cls, value: Any) -> Any:
+        forms = "an integer, [rows, columns] or [[top, bottom], [left, right]]"
+        return check_amounts(value, forms, nested=True)
 
 
 class UpSampling1D(LayerBase):
