@@ -25,8 +25,10 @@ def _zero_padding(node: Node, scope: Scope) -> list[str]:
     value = node.layer.padding
     if isinstance(value, list):
         value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
-    cls = "layers.ZeroPadding1D" if node.op == "zero_padding1d" else "layers.ZeroPadding2D"
-    args = (lit(value),) if unless(value, 1) is not None else ()
+    rank = 1 if node.op == "zero_padding1d" else 2
+    cls = "layers.ZeroPadding1D" if rank == 1 else "layers.ZeroPadding2D"
+    default = node.attrs["padding"] == ((1, 1),) * rank  # one zero on every side
+    args = () if default else (lit(value),)
     return apply(node, scope, Call(cls, args, kw(name=node.name)))
 
 

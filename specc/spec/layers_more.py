@@ -26,6 +26,7 @@ __all__ = [
     "ZeroPadding2D",
 ]
 
+MAX_ONE_HOT = 65536
 Amount = Annotated[int, Field(ge=0)]
 AmountPair = Annotated[list[Amount], Field(min_length=2, max_length=2)]
 
@@ -120,8 +121,9 @@ class OneHot(LayerBase):
     so a recurrent or convolutional layer can read ids without an embedding."""
 
     type: Literal["one_hot"]
-    num_tokens: PositiveInt
-    """Vocabulary size (largest token id + 1): the width of each one-hot vector."""
+    num_tokens: Annotated[int, Field(gt=0, le=MAX_ONE_HOT)]
+    """Vocabulary size (largest token id + 1): the width of each one-hot vector; at most 65536
+    (a larger vocabulary wants an `embedding`)."""
 
 
 class _Conv2DBase(LayerBase, WeightedMixin):
