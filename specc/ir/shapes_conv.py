@@ -108,6 +108,9 @@ def _window(
     return None
 
 
+NEW_CONVOLUTIONS = frozenset({"conv2d_transpose", "separable_conv2d", "depthwise_conv2d"})
+
+
 def _conv(ctx: Ctx, rank: int) -> TensorSpec | None:
     layer = ctx.layer
     what = "(steps, channels)" if rank == 1 else "(height, width, channels)"
@@ -126,6 +129,8 @@ def _conv(ctx: Ctx, rank: int) -> TensorSpec | None:
             pair(dilation_rate),
         )
         ctx.attrs.update(kernel_size=kernel, strides=strides, dilation_rate=dilation)
+    if ctx.op in NEW_CONVOLUTIONS and not ctx.expect_floats():
+        return None
     if ctx.op == "conv2d_transpose":
         return _transpose(ctx, kernel, strides, channels)
     if max(strides) > 1 and max(dilation) > 1:

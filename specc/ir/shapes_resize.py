@@ -4,12 +4,15 @@ repeat_vector (Keras 3 semantics; unknown lengths stay unknown).
 * zero_padding: each spatial axis grows by the zeros added at both of its ends;
 * upsampling: each spatial axis is multiplied by its factor;
 * repeat_vector: (features,) becomes (n, features).
+
+They keep the dtype of what they read (Keras passes int32 ids through them unchanged), except
+bilinear upsampling, which interpolates and so needs floats.
 """
 
 from __future__ import annotations
 
 from .graph import TensorSpec
-from .rules import Ctx, f32, rule
+from .rules import Ctx, rule
 from .shapes_conv import pair
 
 __all__ = ["padding_amounts"]
@@ -50,7 +53,7 @@ def _zero_padding(ctx: Ctx) -> TensorSpec | None:
         None if n is None else n + before + after
         for n, (before, after) in zip(spatial, amounts, strict=True)
     )
-    return f32(out + ctx.shape()[-1:])
+    return TensorSpec(out + ctx.shape()[-1:], ctx.specs[0].dtype)
 
 
 @rule("upsampling1d", "upsampling2d")
@@ -58,11 +61,14 @@ def _upsampling(ctx: Ctx) -> TensorSpec | None:
     rank = 1 if ctx.op.endswith("1d") else 2
     if not _spatial(ctx, rank):
         return None
+    bilinear = getattr(ctx.layer, "interpolation", "nearest") == "bilinear"
+    if bilinear and not ctx.expect_floats():
+        return None
     size = (ctx.layer.size,) if rank == 1 else pair(ctx.layer.size)
     ctx.attrs["size"] = size
     spatial = ctx.shape()[:-1]
     out = tuple(None if n is None else n * k for n, k in zip(spatial, size, strict=True))
-    return f32(out + ctx.shape()[-1:])
+    return TensorSpec(out + ctx.shape()[-1:], ctx.specs[0].dtype)
 
 
 @rule("repeat_vector")
@@ -73,4 +79,4 @@ def _repeat_vector(ctx: Ctx) -> TensorSpec | None:
         "use a recurrent layer without `return_sequences`, a `flatten` or a `global_pool` first",
     ):
         return None
-    return f32((ctx.layer.n,) + ctx.shape())
+    return TensorSpec((ctx.layer.n,) + ctx.shape(), ctx.specs[0].dtype)

@@ -80,7 +80,7 @@ def _sequence(ctx: Ctx, k: int = 0, role: str = "") -> bool:
 @rule("lstm", "gru", "simple_rnn")
 def _recurrent(ctx: Ctx) -> TensorSpec | None:
     layer = ctx.layer
-    if not _sequence(ctx):
+    if not _sequence(ctx) or (ctx.op == "simple_rnn" and not ctx.expect_floats()):
         return None
     steps, features = ctx.shape()
     units = layer.units
