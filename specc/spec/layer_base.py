@@ -1,8 +1,8 @@
 """What every layer of the catalogue shares: `name` and `inputs` (`LayerBase`), the kernel
 settings of weighted layers (`WeightedMixin`) and the window field types.
 
-`layers` and `layers_more` both build on these; neither imports the other's classes except
-`layers`, which joins them all in the `Layer` union.
+`layers` and `layers_more` both build on these; they live here because `layers` imports
+`layers_more` to join every class in the `Layer` union.
 """
 
 from typing import Annotated, Literal
