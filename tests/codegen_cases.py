@@ -240,6 +240,72 @@ LAYER_CASES: dict[str, tuple[list[str], list[str]]] = {
             "{type: concatenate, inputs: [flat_wide, flat_joined]}",
         ],
     ),
+    "zero_padding1d": (
+        ["{name: x, shape: [6, 3]}"],
+        ["{type: zero_padding1d, padding: [1, 2]}", "{type: zero_padding1d}"],
+    ),
+    "zero_padding2d": (
+        ["{name: x, shape: [5, 4, 2]}"],
+        [
+            "{type: zero_padding2d, padding: [[1, 0], [2, 3]]}",
+            "{type: zero_padding2d, padding: [1, 2]}",
+            "{type: zero_padding2d}",
+        ],
+    ),
+    "upsampling1d": (
+        ["{name: x, shape: [5, 3]}"],
+        ["{type: upsampling1d, size: 3}", "{type: upsampling1d}"],
+    ),
+    "upsampling2d": (
+        ["{name: x, shape: [4, 5, 2]}"],
+        ["{type: upsampling2d, size: [2, 3]}", "{type: upsampling2d, interpolation: bilinear}"],
+    ),
+    "repeat_vector": (
+        ["{name: x, shape: [4]}"],
+        ["{type: repeat_vector, n: 3}"],
+    ),
+    "one_hot_simple_rnn": (
+        ["{name: tokens, shape: [6], dtype: int32}"],
+        [
+            "{type: one_hot, num_tokens: 11}",
+            "{type: simple_rnn, units: 5, return_sequences: true, activation: relu}",
+            "{type: simple_rnn, units: 4, dropout: 0.1}",
+        ],
+    ),
+    "simple_rnn_encoder_decoder": (
+        ["{name: source, shape: [5, 3]}", "{name: target, shape: [4, 2]}"],
+        [
+            "{name: encoder, type: simple_rnn, units: 6, return_state: true, inputs: [source]}",
+            "{name: decoder, type: simple_rnn, units: 6, return_sequences: true, "
+            "initial_state: encoder, inputs: [target]}",
+            "{type: bidirectional, layer: {type: simple_rnn, units: 3}}",
+        ],
+    ),
+    "conv2d_transpose": (
+        ["{name: x, shape: [5, 4, 2]}"],
+        [
+            "{type: conv2d_transpose, filters: 3, kernel_size: 3, strides: 2, padding: same, "
+            "activation: tanh}",
+            "{type: conv2d_transpose, filters: 2, kernel_size: [3, 2], strides: [1, 2], "
+            "use_bias: false, dropout: 0.2}",
+        ],
+    ),
+    "separable_conv2d": (
+        ["{name: x, shape: [9, 8, 3]}"],
+        [
+            "{type: separable_conv2d, filters: 4, kernel_size: 3, strides: 2, padding: same, "
+            "depth_multiplier: 2}",
+            "{type: separable_conv2d, filters: 2, kernel_size: [2, 1], dilation_rate: 2, "
+            "initializer: glorot_normal, regularizer: {l2: 0.01}, activation: linear}",
+        ],
+    ),
+    "depthwise_conv2d": (
+        ["{name: x, shape: [7, 6, 2]}"],
+        [
+            "{type: depthwise_conv2d, kernel_size: 3, depth_multiplier: 3, activation: elu}",
+            "{type: depthwise_conv2d, kernel_size: 2, strides: 2, padding: same, use_bias: false}",
+        ],
+    ),
     "backbone_keras_file": (
         ["{name: image, shape: [8, 8, 3]}"],
         [

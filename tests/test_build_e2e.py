@@ -54,6 +54,8 @@ def _metrics(folder: Path) -> dict:
         ("diabetes_regression", "r2", 0.35),
         ("addition_seq2seq", "sequence_accuracy", 0.9),
         ("digits_transformer", "accuracy", 0.9),
+        ("digits_separable", "accuracy", 0.95),
+        ("reverse_simple_rnn", "sequence_accuracy", 0.9),
     ],
 )
 def test_example_reaches_its_bar(builds, name, metric, bar):

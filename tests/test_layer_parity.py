@@ -136,7 +136,15 @@ def test_parity_with_preprocessing_and_target_scaling(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", ["positional_embedding_tokens", "gelu_tanh", "transformer_encoder", "conv2d"]
+    "case",
+    [
+        "positional_embedding_tokens",
+        "gelu_tanh",
+        "transformer_encoder",
+        "conv2d",
+        "one_hot_simple_rnn",
+        "separable_conv2d",
+    ],
 )
 def test_saved_model_reloads_with_the_same_outputs(case: str, tmp_path: Path) -> None:
     """model.keras, custom objects included, loads once model.py is imported."""

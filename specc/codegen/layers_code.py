@@ -264,8 +264,11 @@ def _positional_embedding(node: Node, scope: Scope) -> list[str]:
 # --------------------------------------------------------------------------- recurrent
 
 
+RECURRENT = {"lstm": "layers.LSTM", "gru": "layers.GRU", "simple_rnn": "layers.SimpleRNN"}
+
+
 def recurrent_layer(kind: str, spec: Any, name: str | None, **extra: Any) -> Call:
-    cls = "layers.LSTM" if kind == "lstm" else "layers.GRU"
+    cls = RECURRENT[kind]
     args = kw(
         return_sequences=spec.return_sequences or None,
         **extra,
@@ -277,10 +280,17 @@ def recurrent_layer(kind: str, spec: Any, name: str | None, **extra: Any) -> Cal
     return Call(cls, (lit(spec.units),), args)
 
 
-@emitter("lstm", "gru")
+@emitter(*RECURRENT)
 def _recurrent(node: Node, scope: Scope) -> list[str]:
     spec = node.layer
-    layer = recurrent_layer(node.op, spec, node.name, return_state=spec.return_state or None)
+    activation = node.attrs.get("activation", "tanh")  # simple_rnn's; lstm and gru use tanh
+    layer = recurrent_layer(
+        node.op,
+        spec,
+        node.name,
+        activation=None if activation == "tanh" else scope.activation(activation),
+        return_state=spec.return_state or None,
+    )
     source = node.attrs.get("initial_state")
     if source is None:
         call = Call.apply(*reads(node, scope))

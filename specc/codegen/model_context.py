@@ -14,6 +14,7 @@ from typing import Any
 from ..ir.graph import Graph, Node
 from ..ir.shapes import fmt_shape
 from ..spec import LoadedSpec
+from . import layers_code_more  # noqa: F401  (registers its emitters)
 from .layers_code import emit
 from .pyfmt import INDENT, Arg, Call, Raw, comment_lines, identifier, literal, statement
 from .summary import docstring, layer_summary, spec_comment, spec_ref

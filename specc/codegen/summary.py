@@ -41,15 +41,24 @@ def _window(value: int | Sequence[int], rank: int) -> str:
     return _size((value,) * rank if isinstance(value, int) else value)
 
 
+CONVOLUTIONS = frozenset(
+    {"conv1d", "conv2d", "conv2d_transpose", "separable_conv2d", "depthwise_conv2d"}
+)
+
+
 def layer_summary(node: Node) -> str:
     """`conv2d 32@3x3, same`, `dense 10, softmax`, `lstm 128, returns state`, ..."""
     spec, op, attrs = node.layer, node.op, node.attrs
     parts: list[str]
     if op == "dense":
         parts = [f"dense {spec.units}", attrs.get("activation", "linear")]
-    elif op in ("conv1d", "conv2d"):
+    elif op in CONVOLUTIONS:
         rank = 1 if op == "conv1d" else 2
-        parts = [f"{op} {spec.filters}@{_window(spec.kernel_size, rank)}", spec.padding]
+        filters = getattr(spec, "filters", None)
+        window = _window(spec.kernel_size, rank)
+        parts = [f"{op} {filters}@{window}" if filters else f"{op} {window}", spec.padding]
+        if getattr(spec, "depth_multiplier", 1) != 1:
+            parts.append(f"depth multiplier {spec.depth_multiplier}")
         if spec.strides not in (1, [1, 1]):
             parts.append(f"stride {_window(spec.strides, rank)}")
         parts.append(attrs.get("activation", "linear"))
@@ -59,6 +68,15 @@ def layer_summary(node: Node) -> str:
         parts = [f"global {spec.mode} pool"]
     elif op == "reshape":
         parts = [f"reshape to {tuple(spec.target_shape)}"]
+    elif op.startswith("upsampling"):
+        parts = [f"{op} by {_window(spec.size, 1 if op.endswith('1d') else 2)}"]
+        parts += (
+            [spec.interpolation] if getattr(spec, "interpolation", "nearest") != "nearest" else []
+        )
+    elif op == "repeat_vector":
+        parts = [f"repeat {spec.n} times"]
+    elif op == "one_hot":
+        parts = [f"one-hot over {spec.num_tokens} tokens"]
     elif op == "dropout":
         parts = [f"dropout {spec.rate}"]
     elif op == "activation":
@@ -69,7 +87,7 @@ def layer_summary(node: Node) -> str:
         parts = [f"learned positions (up to {spec.max_length}), width {spec.output_dim}"]
         if spec.input_dim:
             parts.append(f"after a token embedding of {spec.input_dim}")
-    elif op in ("lstm", "gru"):
+    elif op in ("lstm", "gru", "simple_rnn"):
         parts = [f"{op} {spec.units}"]
         parts += ["every step"] if spec.return_sequences else []
         parts += ["returns its state"] if spec.return_state else []
@@ -93,7 +111,7 @@ def layer_summary(node: Node) -> str:
         parts = [f"backbone {spec.source}", spec.freeze]
     else:
         parts = [op]
-    if getattr(spec, "dropout", 0) and op in ("dense", "conv1d", "conv2d"):
+    if getattr(spec, "dropout", 0) and (op == "dense" or op in CONVOLUTIONS):
         parts.append(f"dropout {spec.dropout}")
     return ", ".join(parts)
 

@@ -35,7 +35,9 @@ __all__ = ["lower", "resolve_initializer"]
 HE_ACTIVATIONS = frozenset(
     {"relu", "relu6", "leaky_relu", "elu", "gelu", "gelu_tanh", "silu", "swish", "mish"}
 )
-WEIGHTED = frozenset({"dense", "conv1d", "conv2d"})
+WEIGHTED = frozenset(
+    {"dense", "conv1d", "conv2d", "conv2d_transpose", "separable_conv2d", "depthwise_conv2d"}
+)
 # (fewest, most) inputs; None: no upper bound.
 ARITY: dict[str, tuple[int, int | None]] = {
     "add": (2, None),
@@ -150,7 +152,7 @@ def _resolve_attrs(layer: Any, role: str | None, task: str) -> dict[str, Any]:
     activation = getattr(layer, "activation", None)
     if activation is None:
         return attrs
-    if layer.type in ("transformer_encoder", "transformer_decoder"):
+    if layer.type in ("transformer_encoder", "transformer_decoder", "simple_rnn"):
         attrs["activation"] = "relu" if activation == "auto" else activation
         return attrs
     if activation == "auto":

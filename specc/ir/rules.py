@@ -85,6 +85,18 @@ class Ctx:
         self.error(None, f"{self.op} expects {what}, got {self.got()}", hint)
         return False
 
+    def expect_floats(self) -> bool:
+        """Check input 0 holds float values, not token ids (which need a one_hot or embedding)."""
+        dtype = self.specs[0].dtype
+        if dtype.startswith("float"):
+            return True
+        self.error(
+            None,
+            f"{self.op} computes with float values, got {dtype} token ids {self.got()}",
+            "turn the ids into vectors first with a `one_hot` or `embedding` layer",
+        )
+        return False
+
     def known_last(self, k: int = 0) -> int | None:
         """The last axis of input `k`, which weights are sized by; an error when unknown."""
         last = self.shape(k)[-1] if self.shape(k) else None

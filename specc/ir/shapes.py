@@ -1,15 +1,16 @@
 """Static shape inference and parameter counts, with Keras 3 semantics and no TensorFlow import.
 
 The rules of the layers without windows or recurrence; convolutions and pools are in
-`shapes_conv`, recurrent and attention layers in `shapes_seq`, the registry (`RULES`, `Ctx`,
-`rule`) in `rules`. Importing this module registers all of them.
+`shapes_conv`, padding, upsampling and repeat_vector in `shapes_resize`, recurrent and attention
+layers in `shapes_seq`, the registry (`RULES`, `Ctx`, `rule`) in `rules`. Importing this module
+registers all of them.
 """
 
 from __future__ import annotations
 
 import math
 
-from . import shapes_conv, shapes_seq  # noqa: F401  (register their rules)
+from . import shapes_conv, shapes_resize, shapes_seq  # noqa: F401  (register their rules)
 from .graph import TensorSpec
 from .rules import RULES, Ctx, Shape, f32, fmt_shape, rule, size_of
 
@@ -134,6 +135,18 @@ def _embedding(ctx: Ctx) -> TensorSpec | None:
     layer = ctx.layer
     ctx.params = layer.input_dim * layer.output_dim
     return f32(ctx.shape() + (layer.output_dim,))
+
+
+@rule("one_hot")
+def _one_hot(ctx: Ctx) -> TensorSpec | None:
+    """Keras' CategoryEncoding(output_mode="one_hot"): (steps,) -> (steps, num_tokens); a single
+    id, (1,), becomes one vector (num_tokens,)."""
+    if not _needs_ids(ctx) or not ctx.expect_rank(
+        1, "a sequence of token ids (steps,)", "reshape the ids to one axis"
+    ):
+        return None
+    depth = ctx.layer.num_tokens
+    return f32((depth,) if ctx.shape() == (1,) else ctx.shape() + (depth,))
 
 
 @rule("positional_embedding")

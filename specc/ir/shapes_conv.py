@@ -1,16 +1,24 @@
-"""Shape and parameter rules for windowed layers: conv1d, conv2d and the 1-D/2-D pools.
+"""Shape and parameter rules for windowed layers: conv1d, conv2d, conv2d_transpose,
+separable_conv2d, depthwise_conv2d and the 1-D/2-D pools.
 
 Output lengths follow Keras 3: `valid` gives floor((n - span) / stride) + 1 with
 span = (kernel - 1) * dilation + 1, `same` and `causal` give ceil(n / stride). A window wider than a
 `valid` input is an error, as is `strides > 1` with `dilation_rate > 1` (Keras rejects it).
+
+A transposed convolution gives n * stride (`same`) or n * stride + max(kernel - stride, 0)
+(`valid`), with kernel * in * filters + filters weights. A depthwise convolution has
+kernel * in * depth_multiplier weights (+ one bias per output channel); a separable one adds the
+1x1 pointwise kernel, in * depth_multiplier * filters (+ filters biases).
 """
 
 from __future__ import annotations
 
+import math
+
 from .graph import TensorSpec
 from .rules import Ctx, f32, rule
 
-__all__ = ["conv_length", "pair", "pool_length"]
+__all__ = ["conv_length", "pair", "pool_length", "transpose_length"]
 
 
 def pair(value: int | list[int] | tuple[int, ...]) -> tuple[int, int]:
@@ -100,6 +108,9 @@ def _window(
     return None
 
 
+NEW_CONVOLUTIONS = frozenset({"conv2d_transpose", "separable_conv2d", "depthwise_conv2d"})
+
+
 def _conv(ctx: Ctx, rank: int) -> TensorSpec | None:
     layer = ctx.layer
     what = "(steps, channels)" if rank == 1 else "(height, width, channels)"
@@ -108,15 +119,20 @@ def _conv(ctx: Ctx, rank: int) -> TensorSpec | None:
     channels = ctx.known_last()
     if channels is None:
         return None
+    dilation_rate = getattr(layer, "dilation_rate", 1)
     if rank == 1:
-        kernel, strides, dilation = (layer.kernel_size,), (layer.strides,), (layer.dilation_rate,)
+        kernel, strides, dilation = (layer.kernel_size,), (layer.strides,), (dilation_rate,)
     else:
         kernel, strides, dilation = (
             pair(layer.kernel_size),
             pair(layer.strides),
-            pair(layer.dilation_rate),
+            pair(dilation_rate),
         )
         ctx.attrs.update(kernel_size=kernel, strides=strides, dilation_rate=dilation)
+    if ctx.op in NEW_CONVOLUTIONS and not ctx.expect_floats():
+        return None
+    if ctx.op == "conv2d_transpose":
+        return _transpose(ctx, kernel, strides, channels)
     if max(strides) > 1 and max(dilation) > 1:
         ctx.error(
             "dilation_rate",
@@ -128,10 +144,47 @@ def _conv(ctx: Ctx, rank: int) -> TensorSpec | None:
     out = _window(ctx, "kernel", "kernel_size", spatial, kernel, strides, dilation, layer.padding)
     if out is None:
         return None
-    window = 1
-    for k in kernel:
-        window *= k
-    ctx.params = window * channels * layer.filters + (layer.filters if layer.use_bias else 0)
+    window = math.prod(kernel)
+    bias = 1 if layer.use_bias else 0
+    if ctx.op == "depthwise_conv2d":
+        width = channels * layer.depth_multiplier
+        ctx.params = window * width + bias * width
+        return f32(out + (width,))
+    if ctx.op == "separable_conv2d":
+        depthwise = channels * layer.depth_multiplier
+        ctx.params = window * depthwise + depthwise * layer.filters + bias * layer.filters
+        return f32(out + (layer.filters,))
+    ctx.params = window * channels * layer.filters + bias * layer.filters
+    return f32(out + (layer.filters,))
+
+
+def transpose_length(n: int | None, kernel: int, stride: int, padding: str) -> int | None:
+    """Keras output length of a transposed convolution along one axis (no output padding)."""
+    if n is None:
+        return None
+    return n * stride if padding == "same" else n * stride + max(kernel - stride, 0)
+
+
+def _transpose(
+    ctx: Ctx, kernel: tuple[int, ...], strides: tuple[int, ...], channels: int
+) -> TensorSpec | None:
+    layer = ctx.layer
+    if layer.padding == "valid" and any(k < s for k, s in zip(kernel, strides, strict=True)):
+        ctx.error(
+            "kernel_size",
+            f"conv2d_transpose with padding `valid` and kernel {_dims(kernel)} smaller than "
+            f"strides {_dims(strides)} does not export to ONNX (the converter needs negative "
+            "padding)",
+            "use a kernel_size of at least the strides, or `padding: same`",
+        )
+        return None
+    spatial = ctx.shape()[:-1]
+    out = tuple(
+        transpose_length(n, k, s, layer.padding)
+        for n, k, s in zip(spatial, kernel, strides, strict=True)
+    )
+    bias = layer.filters if layer.use_bias else 0
+    ctx.params = math.prod(kernel) * channels * layer.filters + bias
     return f32(out + (layer.filters,))
 
 
@@ -140,7 +193,7 @@ def _conv1d(ctx: Ctx) -> TensorSpec | None:
     return _conv(ctx, 1)
 
 
-@rule("conv2d")
+@rule("conv2d", "conv2d_transpose", "separable_conv2d", "depthwise_conv2d")
 def _conv2d(ctx: Ctx) -> TensorSpec | None:
     return _conv(ctx, 2)
 

@@ -1,10 +1,11 @@
-"""Shape and parameter rules for sequence layers: lstm, gru, bidirectional, attention,
+"""Shape and parameter rules for sequence layers: lstm, gru, simple_rnn, bidirectional, attention,
 multi_head_attention and the transformer blocks.
 
 Parameter counts are those of the Keras 3 layers the code generator builds:
 
 * LSTM: 4 * (features * units + units * units + units).
 * GRU (`reset_after=True`, the Keras 3 default): 3 * (features * units + units * units + 2 * units).
+* SimpleRNN: features * units + units * units + units.
 * Bidirectional: twice the wrapped layer; `concat` doubles the output width.
 * `attention`: `keras.layers.Attention(use_scale=False)` for `dot` (no weights),
   `keras.layers.AdditiveAttention(use_scale=True)` for `additive` (a scale vector, one per query
@@ -22,7 +23,7 @@ from __future__ import annotations
 from .graph import TensorSpec
 from .rules import Ctx, f32, fmt_shape, rule
 
-__all__ = ["gru_params", "lstm_params", "mha_params"]
+__all__ = ["gru_params", "lstm_params", "mha_params", "simple_rnn_params"]
 
 
 def lstm_params(features: int, units: int) -> int:
@@ -31,6 +32,13 @@ def lstm_params(features: int, units: int) -> int:
 
 def gru_params(features: int, units: int) -> int:
     return 3 * (features * units + units * units + 2 * units)
+
+
+def simple_rnn_params(features: int, units: int) -> int:
+    return features * units + units * units + units
+
+
+PARAMS = {"lstm": lstm_params, "gru": gru_params, "simple_rnn": simple_rnn_params}
 
 
 def mha_params(
@@ -69,15 +77,14 @@ def _sequence(ctx: Ctx, k: int = 0, role: str = "") -> bool:
 # --------------------------------------------------------------------------- recurrent
 
 
-@rule("lstm", "gru")
+@rule("lstm", "gru", "simple_rnn")
 def _recurrent(ctx: Ctx) -> TensorSpec | None:
     layer = ctx.layer
-    if not _sequence(ctx):
+    if not _sequence(ctx) or (ctx.op == "simple_rnn" and not ctx.expect_floats()):
         return None
     steps, features = ctx.shape()
     units = layer.units
-    count = lstm_params if ctx.op == "lstm" else gru_params
-    ctx.params = count(features, units)  # type: ignore[arg-type]
+    ctx.params = PARAMS[ctx.op](features, units)  # type: ignore[arg-type]
     n_states = 2 if ctx.op == "lstm" else 1
     if layer.return_state:
         ctx.states = [f32((units,))] * n_states
@@ -88,7 +95,7 @@ def _recurrent(ctx: Ctx) -> TensorSpec | None:
             names = "[h, c]" if len(source.states) == 2 else "[h]"
             if len(source.states) != n_states:
                 need = "[h, c] states" if n_states == 2 else "one state [h]"
-                article = "an" if ctx.op == "lstm" else "a"
+                article = "an" if ctx.op == "lstm" else "a"  # a gru, a simple_rnn
                 ctx.error(
                     "initial_state",
                     f"{article} {ctx.op} starts from {need}, but {source.op} `{source.name}` "
@@ -113,8 +120,7 @@ def _bidirectional(ctx: Ctx) -> TensorSpec | None:
     if not _sequence(ctx):
         return None
     steps, features = ctx.shape()
-    count = lstm_params if inner.type == "lstm" else gru_params
-    ctx.params = 2 * count(features, inner.units)  # type: ignore[arg-type]
+    ctx.params = 2 * PARAMS[inner.type](features, inner.units)  # type: ignore[arg-type]
     width = 2 * inner.units if ctx.layer.merge_mode == "concat" else inner.units
     return f32((steps, width) if inner.return_sequences else (width,))
 

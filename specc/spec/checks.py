@@ -1,14 +1,14 @@
 """Cross-field checks: mistakes no single field shows, all run by `validate`.
 
-Importing this module registers every check (`checks_model`, `checks_data`, `checks_passes`);
-`run_checks` runs them in order and returns every error, not just the first.
+Importing this module registers every check (`checks_model`, `checks_data`, `checks_layers`,
+`checks_passes`); `run_checks` runs them in order and returns every error, not just the first.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import checks_data, checks_model, checks_passes  # noqa: F401  (register their checks)
+from . import checks_data, checks_layers, checks_model, checks_passes  # noqa: F401  (register)
 from .checks_base import CHECKS
 from .errors import SpecError
 from .schema import Spec

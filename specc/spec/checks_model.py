@@ -29,6 +29,8 @@ def output_matches_task(spec: Spec, _: Path) -> Iterator[SpecError]:
     for index, layer in output_layers(spec):
         path = ("model", "layers", index)
         activation = getattr(layer, "activation", None)
+        if layer.type == "simple_rnn":  # its activation is the state's, as in lstm and gru
+            activation = None
         if isinstance(activation, str) and activation not in kind.activations:
             allowed = sorted(kind.activations - {"auto"})
             yield SpecError(
@@ -118,7 +120,8 @@ def references_resolve(spec: Spec, _: Path) -> Iterator[SpecError]:
         if state_from is not None and state_from not in recurrent_with_state:
             yield SpecError(
                 path + ("initial_state",),
-                f"`{state_from}` is not an earlier lstm/gru layer with `return_state: true`",
+                f"`{state_from}` is not an earlier lstm/gru/simple_rnn layer with "
+                "`return_state: true`",
                 f"set `return_state: true` on `{state_from}`"
                 if state_from in recurrent
                 else did_you_mean(state_from, recurrent_with_state),
@@ -134,7 +137,7 @@ def references_resolve(spec: Spec, _: Path) -> Iterator[SpecError]:
             first_at.setdefault(layer.name, f"model.layers[{i}]")
             if getattr(layer, "return_state", False):
                 recurrent_with_state.add(layer.name)
-            if layer.type in ("lstm", "gru"):
+            if layer.type in ("lstm", "gru", "simple_rnn"):
                 recurrent.add(layer.name)
     layer_names = [layer.name for layer in spec.model.layers if layer.name]
     for k, ref in enumerate(spec.model.outputs or []):

@@ -9,26 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import Activation, Initializer, Name, PositiveInt, Rate, Regularizer, SpecModel
-
-Padding = Literal["valid", "same"]
-IntOrPair = PositiveInt | Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]
-
-
-class LayerBase(SpecModel):
-    name: Name | None = None
-    """Layer name, unique in the model; generated from the type (`dense_1`, ...) when absent."""
-    inputs: list[Name] | None = None
-    """Names of the model inputs or layers this layer reads; default: the previous layer."""
-
-
-class WeightedMixin(SpecModel):
-    initializer: Initializer = "auto"
-    """Kernel initializer; `auto` picks He for ReLU-family activations, Glorot otherwise."""
-    regularizer: Regularizer | None = None
-    """L1/L2 penalties on the kernel."""
-    use_bias: bool = True
-    """Whether the layer adds a bias vector."""
+from . import layers_more as more
+from .base import Activation, Name, PositiveInt, Rate, Regularizer, SpecModel
+from .layer_base import IntOrPair, LayerBase, Padding, WeightedMixin
 
 
 class Dense(LayerBase, WeightedMixin):
@@ -74,7 +57,8 @@ class Conv2D(LayerBase, WeightedMixin):
     strides: IntOrPair = 1
     """Step of the window: an integer or [height, width]."""
     padding: Padding = "valid"
-    """`valid` (no padding) or `same` (output size = ceil(input / stride))."""
+    """`valid` (no padding) or `same` (output size = ceil(input / stride)); for explicit amounts
+    put a `zero_padding2d` before a `valid` convolution."""
     dilation_rate: IntOrPair = 1
     """Spacing between kernel taps."""
     activation: Activation = "auto"
@@ -236,11 +220,19 @@ class GRU(_Recurrent):
     type: Literal["gru"]
 
 
+class SimpleRNN(_Recurrent):
+    """Fully connected recurrent layer: h = activation(x W + h U + b), one state [h]."""
+
+    type: Literal["simple_rnn"]
+    activation: Activation = "tanh"
+    """Activation of the state; `auto` is ReLU, as for other hidden layers."""
+
+
 class RecurrentInner(SpecModel):
     """The recurrent layer wrapped by `bidirectional`."""
 
-    type: Literal["lstm", "gru"]
-    """Cell kind."""
+    type: Literal["lstm", "gru", "simple_rnn"]
+    """Cell kind (`simple_rnn` with its default tanh activation)."""
     units: PositiveInt
     """Width of the hidden state in each direction."""
     return_sequences: bool = False
@@ -358,6 +350,9 @@ Layer = Annotated[
     Dense
     | Conv1D
     | Conv2D
+    | more.Conv2DTranspose
+    | more.SeparableConv2D
+    | more.DepthwiseConv2D
     | MaxPool1D
     | AvgPool1D
     | MaxPool2D
@@ -365,14 +360,21 @@ Layer = Annotated[
     | GlobalPool
     | Flatten
     | Reshape
+    | more.RepeatVector
+    | more.ZeroPadding1D
+    | more.ZeroPadding2D
+    | more.UpSampling1D
+    | more.UpSampling2D
     | Dropout
     | BatchNorm
     | LayerNorm
     | ActivationLayer
     | Embedding
+    | more.OneHot
     | PositionalEmbedding
     | LSTM
     | GRU
+    | SimpleRNN
     | Bidirectional
     | Attention
     | MultiHeadAttention
