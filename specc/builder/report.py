@@ -169,7 +169,8 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
     ]
     lines += [r.markdown.rstrip("\n") + "\n" for r in state.passes if r.markdown]
     lines += ["## Artifacts", ""]
-    artifacts = ["spec.lock.yaml", "metrics.json", "report.md", "test_data.npz", "calib_data.npz"]
+    artifacts = ["spec.lock.yaml", "metrics.json", "report.md", "test_data.npz"]
+    artifacts += ["calib_data.npz"] if (out / "calib_data.npz").exists() else []
     optional = {
         "model.keras": "keras",
         "model.onnx": "onnx",
