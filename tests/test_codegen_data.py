@@ -605,21 +605,42 @@ def test_npz_inputs_by_source_and_name(tmp_path: Path) -> None:
     assert dataset.preprocessing["meta"][0].shape == (3,)
 
 
-def test_npz_missing_arrays_are_named(tmp_path: Path) -> None:
-    module = generate(spec_from_text(NPZ_SPEC.format(target="y", meta=3)), tmp_path)
-    with pytest.raises(ValueError, match=r"no array y; it holds pixels, meta, label"):
+def test_npz_missing_arrays_are_found_by_validate() -> None:
+    with pytest.raises(SpecErrors) as info:
+        spec_from_text(NPZ_SPEC.format(target="y", meta=3))
+    (error,) = info.value.errors
+    assert error.path == ("data", "target")
+    assert "shapes.npz has no array `y`, read for the targets" in error.message
+    assert "label [90] int64" in error.hint
+
+
+def test_npz_array_that_does_not_fit_its_input_is_found_by_validate() -> None:
+    with pytest.raises(SpecErrors) as info:
+        spec_from_text(NPZ_SPEC.format(target="label", meta=4))
+    (error,) = info.value.errors
+    assert error.path == ("model", "inputs", 1, "shape")
+    assert "array `meta` of shapes.npz has shape [90, 3]" in error.message
+    assert error.hint == "set `shape: [3]`"
+
+
+def test_npz_archive_changed_after_validation_is_a_clear_error(tmp_path: Path) -> None:
+    """The generated code checks the arrays again: the archive may change after `validate`."""
+    shutil.copy(DATA / "shapes.npz", tmp_path / "shapes.npz")
+    module = generate(spec_from_text(NPZ_SPEC.format(target="label", meta=3), tmp_path), tmp_path)
+    archive = dict(np.load(tmp_path / "shapes.npz"))
+    np.savez(tmp_path / "shapes.npz", **{**archive, "meta": archive["meta"][:, :2]})
+    with pytest.raises(ValueError, match=r"array 'meta' of shape \(90, 2\) does not fit"):
         module.load_examples()
-
-
-def test_npz_array_that_does_not_fit_its_input(tmp_path: Path) -> None:
-    module = generate(spec_from_text(NPZ_SPEC.format(target="label", meta=4)), tmp_path)
-    with pytest.raises(ValueError, match=r"array 'meta' of shape \(90, 3\) does not fit"):
+    del archive["label"]
+    np.savez(tmp_path / "shapes.npz", **archive)
+    with pytest.raises(ValueError, match=r"no array label; it holds pixels, meta"):
         module.load_examples()
 
 
 def test_npz_variable_length_axis(tmp_path: Path) -> None:
     tokens = np.arange(40 * 6).reshape(40, 6) % 13
-    np.savez(tmp_path / "tokens.npz", tokens=tokens, y=(np.arange(40) % 2).astype(np.float32))
+    # a single input reads array `x` by default, whatever its name
+    np.savez(tmp_path / "tokens.npz", x=tokens, y=(np.arange(40) % 2).astype(np.float32))
     loaded = spec_from_text(
         """
         specc: 1

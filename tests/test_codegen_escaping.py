@@ -172,12 +172,14 @@ def test_csv_columns_file_name_and_class_names(tmp_path, text):
 @pytest.mark.parametrize("text", SAFE_NAMES)
 def test_npz_key_source_and_file_name(tmp_path, text):
     name = f"arrays {text[:40]}.npz"
-    np.savez(tmp_path / name, x=np.zeros((4, 3), np.float32), y=np.zeros(4, np.float32))
+    target = f"{text} y"
+    arrays = {text: np.zeros((4, 3), np.float32), target: np.zeros(4, np.float32)}
+    np.savez(tmp_path / name, **arrays)  # validate reads the archive: the arrays must exist
     spec = {
         "specc": 1,
         "name": "escaping",
         "task": {"type": "regression"},
-        "data": {"type": "npz", "path": name, "target": text},
+        "data": {"type": "npz", "path": name, "target": target},
         "model": {
             "inputs": [{"name": "signal", "shape": [3], "source": text}],
             "layers": [{"type": "dense", "units": 1}],
@@ -186,7 +188,7 @@ def test_npz_key_source_and_file_name(tmp_path, text):
     }
     files = _generated(_write_spec(tmp_path, spec))
     constants = _constants(files)
-    assert constants["TARGET_ARRAY"] == text
+    assert constants["TARGET_ARRAY"] == target
     assert constants["INPUT_ARRAYS"] == {"signal": text}
     assert _path_constants(files)["NPZ_PATH"] == str((tmp_path / name).resolve())
 

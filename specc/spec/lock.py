@@ -1,8 +1,10 @@
 """The resolved spec (`spec.lock.yaml`): every field written out, defaults included.
 
 Given the lowered graph, the lock also writes what each `auto` became (the activation and
-initializer of every layer, the loss) and leaves out the `data` fields that do not apply to the
-dataset (`digits` for a scikit-learn dataset, say). Either way it validates as a spec again and
+initializer of every layer, the loss), the array each input of an npz source reads and the
+archive of a given test split, and leaves out the `data` fields that do not apply to the
+dataset (`digits` for a scikit-learn dataset, say). With a given test split (`data.test`) the
+split's test fraction is written as 0. Either way it validates as a spec again and
 lowers to the same network. The spec hash is taken over the unresolved form (`lock_text(spec)`),
 which needs no graph.
 """
@@ -41,6 +43,13 @@ def _resolve(data: dict[str, Any], spec: Spec, graph: Graph) -> None:
             if layer.get(field) == "auto" and field in node.attrs:
                 layer[field] = node.attrs[field]
     data["training"].update(loss=resolved_loss(spec), metrics=resolved_metrics(spec))
+    if spec.data.type == "npz":  # the arrays each input reads, and the test archive
+        from .npzfile import input_arrays
+
+        for inp, array in zip(data["model"]["inputs"], input_arrays(spec).values(), strict=True):
+            inp["source"] = array
+        if spec.data.test is not None:
+            data["data"]["test"]["path"] = spec.data.test.path or spec.data.path
     if spec.data.type == "builtin":
         applies = DATASETS[spec.data.dataset].parameters
         for name in SYNTHETIC_PARAMETERS:
@@ -53,6 +62,8 @@ def lock_data(spec: Spec, graph: Graph | None = None) -> dict[str, Any]:
     resolved); it validates as a spec again."""
     data = spec.model_dump(mode="json")
     data["passes"] = [{k: v for k, v in entry.items() if v is not None} for entry in data["passes"]]
+    if data["data"].get("test") is not None:  # a given test split: no fraction is held out
+        data["data"]["split"]["test"] = 0.0
     if graph is not None:
         _resolve(data, spec, graph)
     return data
