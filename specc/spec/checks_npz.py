@@ -97,12 +97,16 @@ def _split_fits(spec: Spec, split: _Split, arrays: dict[str, NpzArray]) -> Itera
             readers = [i for i, a in input_arrays(spec).items() if a == train_name]
             role = f"input `{readers[0]}`"
         if test:
-            where, what = split.where, f"the test split of {role} (array `{train_name}`)"
+            where, what = split.where, f"the test split of {role}, in place of `{train_name}`"
         elif role == "the targets":
             where, what = ("data", "target"), "the targets"
         else:
             where, what = _input_path(spec, train_name), role
         hint = did_you_mean(name, arrays) or f"it holds {_listing(arrays)}"
+        if test and data.test.path not in (None, data.path):
+            hint += "; another archive's test split is read with the training arrays' names"
+        elif test:
+            hint += "; `test: {}` reads NAME_test in place of NAME or NAME_train"
         if not test and where[-1] == "name":  # the default array of an input without `source`
             hint += "; `source` names the array an input reads"
         yield SpecError(where, f"{split.path.name} has no array `{name}`, read for {what}", hint)
