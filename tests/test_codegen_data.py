@@ -91,9 +91,13 @@ def rows(x: dict[str, np.ndarray], y: np.ndarray) -> list[bytes]:
 
 
 def assert_partition(module: ModuleType, dataset) -> None:
-    """The three splits hold every example exactly once."""
+    """The three splits hold every example exactly once (with a given test split: train and
+    validation hold every example of the training file, and the test split is the given one)."""
     x, y = module.load_examples()
     parts = [dataset.train, dataset.validation, dataset.test]
+    if hasattr(module, "load_test_examples"):
+        assert rows(*dataset.test) == rows(*module.load_test_examples())
+        parts = parts[:2]
     assert sum(len(part[1]) for part in parts) == len(y)
     assert collections.Counter(sum((rows(*part) for part in parts), [])) == collections.Counter(
         rows(x, y)
@@ -153,6 +157,10 @@ def assert_shapes(loaded: LoadedSpec, module: ModuleType, dataset) -> None:
 
 def assert_split_sizes(loaded: LoadedSpec, dataset) -> None:
     split = loaded.spec.data.split
+    if getattr(loaded.spec.data, "test", None) is not None:  # validation: of the training file
+        count = len(dataset.train[1]) + len(dataset.validation[1])
+        assert len(dataset.validation[1]) == round(split.validation * count)
+        return
     count = sum(len(part[1]) for part in (dataset.train, dataset.validation, dataset.test))
     assert len(dataset.test[1]) == round(split.test * count)
     assert len(dataset.validation[1]) == round(split.validation * count)
@@ -198,7 +206,11 @@ def test_example_spec_generates_working_data_module(spec_path: Path, tmp_path: P
         for name in x1:
             np.testing.assert_array_equal(x1[name], x2[name])
     other = module.load_data(seed=module.SEED + 1)
-    assert rows(*other.test) != rows(*dataset.test)
+    if hasattr(module, "load_test_examples"):  # the given test split does not depend on the seed
+        assert rows(*other.test) == rows(*dataset.test)
+        assert rows(*other.validation) != rows(*dataset.validation)
+    else:
+        assert rows(*other.test) != rows(*dataset.test)
 
 
 @pytest.mark.parametrize("name", ["digits_cnn", "breast_cancer_mlp"])

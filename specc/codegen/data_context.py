@@ -68,11 +68,12 @@ def data_context(spec: Spec | LoadedSpec, spec_dir: str | Path) -> dict[str, Any
     context.update(_missing_context(spec, data, spec_dir))
     context["source_template"] = f"data/{context['source']}.py.j2"
     context["source_doc"] = "\n".join(wrap(context["source_doc"], "    "))
-    context["imports"] = _imports(context["source"], context.pop("loader", None))
+    splits = context["has_validation"] or not context["given_test"]  # train_test_split is used
+    context["imports"] = _imports(context["source"], context.pop("loader", None), splits)
     return context
 
 
-def _imports(source: str, loader: str | None) -> str:
+def _imports(source: str, loader: str | None, splits: bool = True) -> str:
     """The import block, sorted as ruff's isort sorts it."""
     stdlib = ["from dataclasses import dataclass"]
     if source == "csv":
@@ -84,7 +85,8 @@ def _imports(source: str, loader: str | None) -> str:
     third_party = ["import numpy as np"]
     if loader:
         third_party.append(f"from sklearn.datasets import {loader}")
-    third_party.append("from sklearn.model_selection import train_test_split")
+    if splits:
+        third_party.append("from sklearn.model_selection import train_test_split")
     return "\n".join(stdlib) + "\n\n" + "\n".join(third_party)
 
 

@@ -3,10 +3,9 @@
 Given the lowered graph, the lock also writes what each `auto` became (the activation and
 initializer of every layer, the loss), the array each input of an npz source reads and the
 archive of a given test split, and leaves out the `data` fields that do not apply to the
-dataset (`digits` for a scikit-learn dataset, say). With a given test split (`data.test`) the
-split's test fraction is written as 0. Either way it validates as a spec again and
-lowers to the same network. The spec hash is taken over the unresolved form (`lock_text(spec)`),
-which needs no graph.
+dataset (`digits` for a scikit-learn dataset, say). Either way it validates as a spec again and
+lowers to the same network (with a given test split, `split.test` is 0 and written so). The spec
+hash is taken over the unresolved form (`lock_text(spec)`), which needs no graph.
 """
 
 from __future__ import annotations
@@ -62,8 +61,6 @@ def lock_data(spec: Spec, graph: Graph | None = None) -> dict[str, Any]:
     resolved); it validates as a spec again."""
     data = spec.model_dump(mode="json")
     data["passes"] = [{k: v for k, v in entry.items() if v is not None} for entry in data["passes"]]
-    if data["data"].get("test") is not None:  # a given test split: no fraction is held out
-        data["data"]["split"]["test"] = 0.0
     if graph is not None:
         _resolve(data, spec, graph)
     return data

@@ -1,6 +1,6 @@
 """The spec (version 1): task, data, model, training, passes, export, as frozen pydantic models."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -119,6 +119,15 @@ class BuiltinData(_DataBase):
     """Sequence length for `synthetic:reverse`."""
 
 
+def _given_test_holds_out_nothing(data: Any) -> Any:
+    """With a given test split (`test:`) and no `split.test`, the test fraction is 0."""
+    if isinstance(data, dict) and data.get("test") is not None:
+        split = data.get("split", {})
+        if isinstance(split, dict) and "test" not in split:
+            data = {**data, "split": {**split, "test": 0.0}}
+    return data
+
+
 class CsvTest(SpecModel):
     """A given test split: a second CSV file with the same columns."""
 
@@ -159,6 +168,8 @@ class CsvData(_DataBase):
     of `data.path` is for training and validation (`split.validation` of them), and
     `split.test` must be 0 or absent."""
 
+    _no_test_fraction = model_validator(mode="before")(_given_test_holds_out_nothing)
+
 
 class NpzData(_DataBase):
     """A NumPy `.npz` archive of named arrays."""
@@ -179,6 +190,8 @@ class NpzData(_DataBase):
     (`split.validation` of them), and `split.test` must be 0 or absent. `validate` reads the
     archives' headers: every array read must exist with a shape, dtype and length that fit;
     arrays nobody reads are named in a warning."""
+
+    _no_test_fraction = model_validator(mode="before")(_given_test_holds_out_nothing)
 
 
 Data = Annotated[BuiltinData | CsvData | NpzData, Field(discriminator="type")]
