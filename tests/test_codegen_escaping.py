@@ -193,6 +193,33 @@ def test_npz_key_source_and_file_name(tmp_path, text):
     assert _path_constants(files)["NPZ_PATH"] == str((tmp_path / name).resolve())
 
 
+@pytest.mark.parametrize("text", SAFE_NAMES)
+def test_given_test_archive_and_array_names(tmp_path, text):
+    """The test archive's path and the derived test array names reach the code as literals."""
+    name = f"test {text[:40]}.npz"
+    arrays = {text: np.zeros((4, 3), np.float32), "y": np.zeros(4, np.float32)}
+    spec = {
+        "specc": 1,
+        "name": "escaping",
+        "task": {"type": "regression"},
+        "data": {"type": "npz", "path": "train.npz", "test": {}},
+        "model": {
+            "inputs": [{"name": "signal", "shape": [3], "source": text}],
+            "layers": [{"type": "dense", "units": 1}],
+        },
+        "training": {"epochs": 1},
+    }
+    np.savez(
+        tmp_path / "train.npz", **arrays, **{f"{text}_test": arrays[text], "y_test": arrays["y"]}
+    )
+    files = _generated(_write_spec(tmp_path, spec))
+    assert _constants(files)["TEST_INPUT_ARRAYS"] == {"signal": f"{text}_test"}
+    spec["data"] = {"type": "npz", "path": "train.npz", "test": {"path": name}}
+    np.savez(tmp_path / name, **arrays)
+    files = _generated(_write_spec(tmp_path, spec))
+    assert _path_constants(files)["TEST_NPZ_PATH"] == str((tmp_path / name).resolve())
+
+
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
 
 

@@ -339,3 +339,27 @@ def test_no_warning_when_every_array_is_read(tmp_path: Path) -> None:
 def test_the_example_spec_validates_without_warnings() -> None:
     result = CliRunner().invoke(cli, ["validate", str(ROOT / "specs/digits_given_test.yaml")])
     assert result.exit_code == 0 and "warning:" not in result.output, result.output
+
+
+def test_the_training_archive_under_another_name_is_refused(tmp_path: Path) -> None:
+    keras_style(tmp_path)
+    (tmp_path / "link.npz").symlink_to(tmp_path / "data.npz")
+    text = KERAS_SPEC.format(split="{validation: 0.2}").replace("test: {{}}", "")
+    text = text.replace("test: {}", "test: {path: link.npz}")
+    with pytest.raises(SpecErrors) as info:
+        load(tmp_path, text)
+    (error,) = info.value.errors
+    assert error.path == ("data", "test", "path")
+    assert "the test archive is the training archive, data.npz, under another name" in error.message
+    # `./data.npz` is the training archive itself: it reads x_test, y_test
+    same = load(tmp_path, text.replace("link.npz", "./data.npz"))
+    assert generate(same, tmp_path).TEST_INPUT_ARRAYS == {"signal": "x_test"}
+
+
+def test_csv_test_columns_training_does_not_read_are_a_warning(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "train.csv", ["u", "v", "kind"], [[i, i, "ab"[i % 2]] for i in range(20)])
+    _write_csv(tmp_path / "test.csv", ["u", "v", "kind", "w"], [[1, 2, "a", 0], [3, 4, "b", 1]])
+    loaded = load(tmp_path, CSV_SPEC.format(missing="error"))
+    (warning,) = loaded.warnings
+    assert warning.path == ("data", "test", "path")
+    assert "test.csv has 1 column the training does not read, ignored: w" in warning.message

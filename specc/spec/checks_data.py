@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .checks_base import check
-from .csvfile import CsvHeaderError, read_header, target_names
+from .checks_base import check, warning
+from .csvfile import CsvHeaderError, feature_names, read_header, target_names
 from .datasets import DATASETS, SYNTHETIC_PARAMETERS
 from .errors import SpecError, did_you_mean
 from .schema import BuiltinData, CsvData, NpzData, Spec
@@ -224,6 +224,14 @@ def _csv_test_fits(data: CsvData, base_dir: Path) -> Iterator[SpecError]:
     if not path.is_file():
         yield SpecError(where, f"file not found: {path}", "paths are relative to the spec file")
         return
+    if path.samefile(base_dir / data.path):
+        yield SpecError(
+            where,
+            f"the test file is the training file, {Path(data.path).name}: the test metrics would "
+            "be measured on training examples",
+            "give a file of examples kept apart, or remove `data.test` to hold out a fraction",
+        )
+        return
     try:
         header = read_header(path, data.delimiter)
         train = read_header(base_dir / data.path, data.delimiter)
@@ -240,6 +248,27 @@ def _csv_test_fits(data: CsvData, base_dir: Path) -> Iterator[SpecError]:
             f"the test file {path.name} lacks column{'s' if len(absent) != 1 else ''} {shown} "
             f"of the training file {Path(data.path).name}",
             did_you_mean(absent[0], header) or f"its columns: {', '.join(header[:12])}",
+        )
+
+
+@warning
+def csv_test_columns_unread(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
+    """Columns of a CSV test file that training does not read."""
+    data = spec.data
+    if not isinstance(data, CsvData) or data.test is None:
+        return
+    try:
+        header = read_header(base_dir / data.test.path, data.delimiter)
+        read = set(target_names(data)) | set(feature_names(data, base_dir))
+    except (CsvHeaderError, OSError):
+        return  # an error of the checks
+    unread = [name for name in header if name not in read]
+    if unread:
+        yield SpecError(
+            ("data", "test", "path"),
+            f"the test file {Path(data.test.path).name} has {_plural(len(unread), 'column')} "
+            f"the training does not read, ignored: {', '.join(unread)}",
+            "list the feature columns in `data.features`, or leave these out of the test file",
         )
 
 

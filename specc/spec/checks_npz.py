@@ -23,6 +23,7 @@ from .npzfile import (
     input_arrays,
     read_array,
     read_arrays,
+    same_archive,
     test_archive,
     test_arrays,
 )
@@ -60,6 +61,13 @@ def _splits(spec: Spec, base_dir: Path) -> list[_Split]:
     return splits
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
 def _listing(arrays: dict[str, NpzArray]) -> str:
     shown = ", ".join(f"{a.name} {list(a.shape)} {a.dtype}" for a in list(arrays.values())[:8])
     return shown + (", ..." if len(arrays) > 8 else "")
@@ -74,6 +82,18 @@ def npz_arrays_fit(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
         if not split.path.is_file():
             yield SpecError(
                 split.where, f"file not found: {split.path}", "paths are relative to the spec file"
+            )
+            continue
+        if (
+            split.label == "test"
+            and not same_archive(data)
+            and _same_file(split.path, base_dir / data.path)
+        ):
+            yield SpecError(
+                split.where,
+                f"the test archive is the training archive, {Path(data.path).name}, under another "
+                "name: the test split would read the training arrays",
+                "`test: {}` reads NAME_test arrays from the training archive",
             )
             continue
         try:

@@ -12,6 +12,7 @@ and the lock file.
 
 from __future__ import annotations
 
+import posixpath
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,8 +104,13 @@ def input_arrays(spec: Any) -> dict[str, str]:
 
 
 def same_archive(data: Any) -> bool:
-    """Whether the test split of an npz `data` section is read from the training archive."""
-    return data.test is not None and data.test.path in (None, data.path)
+    """Whether the test split of an npz `data` section is read from the training archive: no
+    `test.path`, or one that normalises to `data.path` (`./train.npz` is `train.npz`)."""
+    if data.test is None:
+        return False
+    return data.test.path is None or posixpath.normpath(data.test.path) == posixpath.normpath(
+        data.path
+    )
 
 
 def test_array_name(name: str, same: bool) -> str:
