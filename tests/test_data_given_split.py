@@ -363,3 +363,56 @@ def test_csv_test_columns_training_does_not_read_are_a_warning(tmp_path: Path) -
     (warning,) = loaded.warnings
     assert warning.path == ("data", "test", "path")
     assert "test.csv has 1 column the training does not read, ignored: w" in warning.message
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.mark.slow
+def test_build_with_a_given_test_split_matches_standalone_train_py(tmp_path: Path) -> None:
+    """`specc build` of the example spec (its archive plus one array it does not read): the
+    warning is printed, the test split is the archive's own, no calibration inputs are written
+    without a static quantize pass, and `python train.py` alone gives the same test metrics."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "spec"
+    (folder / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "specs" / "digits_given_test.yaml", folder / "digits.yaml")
+    arrays = dict(np.load(ROOT / "specs" / "data" / "digits_split.npz"))
+    np.savez(folder / "data" / "digits_split.npz", **arrays, writer_ids=np.zeros(3))
+    out = tmp_path / "build"
+    result = CliRunner().invoke(cli, ["build", str(folder / "digits.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.output and "ignored: writer_ids" in result.output
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    train = len(arrays["y_train"])
+    validation = round(0.15 * train)
+    sizes = {"train": train - validation, "validation": validation, "test": len(arrays["y_test"])}
+    assert metrics["data"] == sizes
+    with np.load(out / "test_data.npz") as test:
+        np.testing.assert_array_equal(test["pixels"], arrays["x_test"].astype(np.float32))
+        np.testing.assert_array_equal(test["y"], arrays["y_test"])
+    assert not (out / "calib_data.npz").exists()
+    report = (out / "report.md").read_text()
+    assert f"{len(arrays['y_test'])} test (given: data.test)." in report
+    assert "calib_data.npz" not in metrics["artifacts"]
+    lock = yaml.safe_load((out / "spec.lock.yaml").read_text())
+    assert lock["data"]["split"]["test"] == 0.0 and lock["data"]["test"]["path"]
+
+    done = subprocess.run(
+        [sys.executable, str(out / "code" / "train.py"), "--quiet", "--output-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": "", "TF_CPP_MIN_LOG_LEVEL": "3"},
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    test_line = next(line for line in done.stdout.splitlines() if line.startswith("test:"))
+    accuracy = float(test_line.split("accuracy")[1].split(",")[0])
+    assert accuracy == pytest.approx(metrics["metrics"]["test"]["accuracy"], abs=5e-5)

@@ -142,7 +142,8 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         f"Source `{getattr(spec.data, 'dataset', None) or spec.data.path}`; preprocessing "
         f"{scaling}. "
         f"Examples: {sizes['train']} train, {sizes['validation']} validation, "
-        f"{sizes['test']} test (held out).",
+        f"{sizes['test']} test "
+        + ("(given: data.test)." if getattr(spec.data, "test", None) else "(held out)."),
         "",
         "## Training",
         "",
