@@ -123,7 +123,7 @@ def _split_fits(spec: Spec, split: _Split, arrays: dict[str, NpzArray]) -> Itera
         else:
             where, what = _input_path(spec, train_name), role
         hint = did_you_mean(name, arrays) or f"it holds {_listing(arrays)}"
-        if test and data.test.path not in (None, data.path):
+        if test and not same_archive(data):
             hint += "; another archive's test split is read with the training arrays' names"
         elif test:
             hint += "; `test: {}` reads NAME_test in place of NAME or NAME_train"
@@ -293,11 +293,12 @@ def npz_arrays_unread(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
         unread = [name for name in arrays if name not in read_from[split.path]]
         if not unread:
             continue
-        test_names = set(test_arrays(spec.model_copy(update={"data": _with_test(data)})).values())
-        if data.test is None and split.label == "training" and test_names <= set(unread):
-            hint = f"`test: {{}}` reads {', '.join(sorted(test_names))} as the test split"
-        else:
-            hint = "read them through a model input's `source`, or leave them out of the archive"
+        hint = "read them through a model input's `source`, or leave them out of the archive"
+        if data.test is None:  # a test set in the archive, unread: `test: {}` would read it
+            with_test = spec.model_copy(update={"data": _with_test(data)})
+            test_names = set(test_arrays(with_test).values())
+            if test_names <= set(unread):
+                hint = f"`test: {{}}` reads {', '.join(sorted(test_names))} as the test split"
         where = ("data", "path") if split.label == "training" else split.where
         yield SpecError(
             where,
