@@ -28,18 +28,21 @@ def cli() -> None:
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only, not `ok` lines.")
 def validate(specs: tuple[Path, ...], quiet: bool) -> None:
-    """Check specs: schema, cross-field rules and shapes. Prints `ok` per file or every error."""
+    """Check specs: schema, cross-field rules and shapes. Prints `ok` per file or every error;
+    warnings (`warning: FILE:LINE:COL: ...`, data a spec provides but never reads) do not fail."""
     from specc.pipeline import compile_spec
     from specc.spec import SpecErrors
 
     failed = False
     for path in specs:
         try:
-            compile_spec(path)
+            compiled = compile_spec(path)
         except SpecErrors as errors:
             failed = True
             report_spec_errors(errors, err=False)
             continue
+        for warning in compiled.loaded.warnings:
+            click.echo(warning.format_warning())
         if not quiet:
             click.echo(f"{path}: ok")
     if failed:

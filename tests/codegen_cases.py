@@ -2,8 +2,8 @@
 and training recipes that exercise every branch of the generated train.py.
 
 `spec_text` wraps model and training YAML snippets in a complete spec that passes
-`specc.spec.parse_spec`: the data is an `npz` file (only its existence is checked), the task a
-regression of the output width.
+`specc.spec.parse_spec`: the data is an `npz` file (`write_matching_npz` writes one whose arrays
+fit the inputs and the task when the test has none), the task a regression of the output width.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from specc.codegen import GeneratedCode, generate
 from specc.ir.lower import lower
 from specc.spec import LoadedSpec, parse_spec
 
-__all__ = ["LAYER_CASES", "TRAINING_CASES", "generate_case", "import_file", "spec_text"]
+__all__ = [
+    "LAYER_CASES",
+    "TRAINING_CASES",
+    "generate_case",
+    "import_file",
+    "spec_text",
+    "write_matching_npz",
+]
 
 # name -> (inputs, layers); YAML flow mappings, one per line.
 LAYER_CASES: dict[str, tuple[list[str], list[str]]] = {
@@ -411,13 +418,35 @@ def spec_text(
     return "\n".join(lines) + "\n"
 
 
+def write_matching_npz(text: str, path: Path, rows: int = 4) -> None:
+    """Write at `path` an archive of zeros that `validate` accepts for spec `text`: one array per
+    model input (its shape, a variable axis 3 long; integer ids for integer inputs) and targets
+    of the task's shape."""
+    import numpy as np
+    import yaml
+
+    from specc.spec.npzfile import input_arrays
+    from specc.spec.schema import Spec
+    from specc.spec.tasks import task_kind
+
+    spec = Spec.model_validate(yaml.safe_load(text))
+    arrays = {}
+    for inp in spec.model.inputs:
+        shape = (rows, *(d or 3 for d in inp.shape))
+        arrays[input_arrays(spec)[inp.name]] = np.zeros(shape, np.dtype(inp.dtype))
+    width = task_kind(spec.task).target_columns(spec.task)
+    y_shape = (rows, 3) if width is None else (rows,) if width == 1 else (rows, width)
+    arrays[spec.data.target] = np.zeros(y_shape, np.int32 if width is None else np.float32)
+    np.savez(path, **arrays)
+
+
 def generate_case(text: str, folder: Path) -> tuple[LoadedSpec, object, GeneratedCode]:
-    """Parse `text` as `folder/spec.yaml` (creating an empty data.npz there when missing), lower it
-    without the task check and generate its code."""
+    """Parse `text` as `folder/spec.yaml` (writing a data.npz there that fits it when missing),
+    lower it without the task check and generate its code."""
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "data.npz"
     if not data.exists():
-        data.write_bytes(b"")
+        write_matching_npz(text, data)
     loaded = parse_spec(text, folder / "spec.yaml")
     graph = lower(loaded.spec, check_task=False)
     return loaded, graph, generate(loaded, graph)

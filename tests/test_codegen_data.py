@@ -91,9 +91,13 @@ def rows(x: dict[str, np.ndarray], y: np.ndarray) -> list[bytes]:
 
 
 def assert_partition(module: ModuleType, dataset) -> None:
-    """The three splits hold every example exactly once."""
+    """The three splits hold every example exactly once (with a given test split: train and
+    validation hold every example of the training file, and the test split is the given one)."""
     x, y = module.load_examples()
     parts = [dataset.train, dataset.validation, dataset.test]
+    if hasattr(module, "load_test_examples"):
+        assert rows(*dataset.test) == rows(*module.load_test_examples())
+        parts = parts[:2]
     assert sum(len(part[1]) for part in parts) == len(y)
     assert collections.Counter(sum((rows(*part) for part in parts), [])) == collections.Counter(
         rows(x, y)
@@ -153,6 +157,10 @@ def assert_shapes(loaded: LoadedSpec, module: ModuleType, dataset) -> None:
 
 def assert_split_sizes(loaded: LoadedSpec, dataset) -> None:
     split = loaded.spec.data.split
+    if getattr(loaded.spec.data, "test", None) is not None:  # validation: of the training file
+        count = len(dataset.train[1]) + len(dataset.validation[1])
+        assert len(dataset.validation[1]) == round(split.validation * count)
+        return
     count = sum(len(part[1]) for part in (dataset.train, dataset.validation, dataset.test))
     assert len(dataset.test[1]) == round(split.test * count)
     assert len(dataset.validation[1]) == round(split.validation * count)
@@ -198,7 +206,11 @@ def test_example_spec_generates_working_data_module(spec_path: Path, tmp_path: P
         for name in x1:
             np.testing.assert_array_equal(x1[name], x2[name])
     other = module.load_data(seed=module.SEED + 1)
-    assert rows(*other.test) != rows(*dataset.test)
+    if hasattr(module, "load_test_examples"):  # the given test split does not depend on the seed
+        assert rows(*other.test) == rows(*dataset.test)
+        assert rows(*other.validation) != rows(*dataset.validation)
+    else:
+        assert rows(*other.test) != rows(*dataset.test)
 
 
 @pytest.mark.parametrize("name", ["digits_cnn", "breast_cancer_mlp"])
@@ -605,21 +617,42 @@ def test_npz_inputs_by_source_and_name(tmp_path: Path) -> None:
     assert dataset.preprocessing["meta"][0].shape == (3,)
 
 
-def test_npz_missing_arrays_are_named(tmp_path: Path) -> None:
-    module = generate(spec_from_text(NPZ_SPEC.format(target="y", meta=3)), tmp_path)
-    with pytest.raises(ValueError, match=r"no array y; it holds pixels, meta, label"):
+def test_npz_missing_arrays_are_found_by_validate() -> None:
+    with pytest.raises(SpecErrors) as info:
+        spec_from_text(NPZ_SPEC.format(target="y", meta=3))
+    (error,) = info.value.errors
+    assert error.path == ("data", "target")
+    assert "shapes.npz has no array `y`, read for the targets" in error.message
+    assert "label [90] int64" in error.hint
+
+
+def test_npz_array_that_does_not_fit_its_input_is_found_by_validate() -> None:
+    with pytest.raises(SpecErrors) as info:
+        spec_from_text(NPZ_SPEC.format(target="label", meta=4))
+    (error,) = info.value.errors
+    assert error.path == ("model", "inputs", 1, "shape")
+    assert "array `meta` of shapes.npz has shape [90, 3]" in error.message
+    assert error.hint == "set `shape: [3]`"
+
+
+def test_npz_archive_changed_after_validation_is_a_clear_error(tmp_path: Path) -> None:
+    """The generated code checks the arrays again: the archive may change after `validate`."""
+    shutil.copy(DATA / "shapes.npz", tmp_path / "shapes.npz")
+    module = generate(spec_from_text(NPZ_SPEC.format(target="label", meta=3), tmp_path), tmp_path)
+    archive = dict(np.load(tmp_path / "shapes.npz"))
+    np.savez(tmp_path / "shapes.npz", **{**archive, "meta": archive["meta"][:, :2]})
+    with pytest.raises(ValueError, match=r"array 'meta' of shape \(90, 2\) does not fit"):
         module.load_examples()
-
-
-def test_npz_array_that_does_not_fit_its_input(tmp_path: Path) -> None:
-    module = generate(spec_from_text(NPZ_SPEC.format(target="label", meta=4)), tmp_path)
-    with pytest.raises(ValueError, match=r"array 'meta' of shape \(90, 3\) does not fit"):
+    del archive["label"]
+    np.savez(tmp_path / "shapes.npz", **archive)
+    with pytest.raises(ValueError, match=r"no array label; it holds pixels, meta"):
         module.load_examples()
 
 
 def test_npz_variable_length_axis(tmp_path: Path) -> None:
     tokens = np.arange(40 * 6).reshape(40, 6) % 13
-    np.savez(tmp_path / "tokens.npz", tokens=tokens, y=(np.arange(40) % 2).astype(np.float32))
+    # a single input reads array `x` by default, whatever its name
+    np.savez(tmp_path / "tokens.npz", x=tokens, y=(np.arange(40) % 2).astype(np.float32))
     loaded = spec_from_text(
         """
         specc: 1

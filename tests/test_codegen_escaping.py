@@ -172,12 +172,14 @@ def test_csv_columns_file_name_and_class_names(tmp_path, text):
 @pytest.mark.parametrize("text", SAFE_NAMES)
 def test_npz_key_source_and_file_name(tmp_path, text):
     name = f"arrays {text[:40]}.npz"
-    np.savez(tmp_path / name, x=np.zeros((4, 3), np.float32), y=np.zeros(4, np.float32))
+    target = f"{text} y"
+    arrays = {text: np.zeros((4, 3), np.float32), target: np.zeros(4, np.float32)}
+    np.savez(tmp_path / name, **arrays)  # validate reads the archive: the arrays must exist
     spec = {
         "specc": 1,
         "name": "escaping",
         "task": {"type": "regression"},
-        "data": {"type": "npz", "path": name, "target": text},
+        "data": {"type": "npz", "path": name, "target": target},
         "model": {
             "inputs": [{"name": "signal", "shape": [3], "source": text}],
             "layers": [{"type": "dense", "units": 1}],
@@ -186,9 +188,36 @@ def test_npz_key_source_and_file_name(tmp_path, text):
     }
     files = _generated(_write_spec(tmp_path, spec))
     constants = _constants(files)
-    assert constants["TARGET_ARRAY"] == text
+    assert constants["TARGET_ARRAY"] == target
     assert constants["INPUT_ARRAYS"] == {"signal": text}
     assert _path_constants(files)["NPZ_PATH"] == str((tmp_path / name).resolve())
+
+
+@pytest.mark.parametrize("text", SAFE_NAMES)
+def test_given_test_archive_and_array_names(tmp_path, text):
+    """The test archive's path and the derived test array names reach the code as literals."""
+    name = f"test {text[:40]}.npz"
+    arrays = {text: np.zeros((4, 3), np.float32), "y": np.zeros(4, np.float32)}
+    spec = {
+        "specc": 1,
+        "name": "escaping",
+        "task": {"type": "regression"},
+        "data": {"type": "npz", "path": "train.npz", "test": {}},
+        "model": {
+            "inputs": [{"name": "signal", "shape": [3], "source": text}],
+            "layers": [{"type": "dense", "units": 1}],
+        },
+        "training": {"epochs": 1},
+    }
+    np.savez(
+        tmp_path / "train.npz", **arrays, **{f"{text}_test": arrays[text], "y_test": arrays["y"]}
+    )
+    files = _generated(_write_spec(tmp_path, spec))
+    assert _constants(files)["TEST_INPUT_ARRAYS"] == {"signal": f"{text}_test"}
+    spec["data"] = {"type": "npz", "path": "train.npz", "test": {"path": name}}
+    np.savez(tmp_path / name, **arrays)
+    files = _generated(_write_spec(tmp_path, spec))
+    assert _path_constants(files)["TEST_NPZ_PATH"] == str((tmp_path / name).resolve())
 
 
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)

@@ -119,9 +119,34 @@ def test_bad_build_folders(cli, mlp_build, tmp_path):
     build = copy_build(mlp_build, tmp_path / "b")
     (build / "calib_data.npz").unlink()
     r = CliRunner().invoke(cli, ["quantize", str(build), "--mode", "static"])
-    assert r.exit_code == 2 and "calib_data.npz" in r.stderr
+    assert r.exit_code == 2 and "calib_data.npz" in r.stderr and "Traceback" not in r.output
+    # it says how to get the calibration inputs
+    assert "quantize: {mode: static}" in r.stderr and "--mode dynamic" in r.stderr
     (build / "test_data.npz").unlink()
     with pytest.raises(QuantizationError, match="test_data.npz"):
         quantize_build(build)
     with pytest.raises(QuantizationError, match="unknown quantization mode"):
         quantize_build(build, mode="int4")
+
+
+@pytest.mark.parametrize(
+    ("passes", "expected"),
+    [
+        ("[]", False),
+        ("[{quantize: {mode: dynamic}}]", False),
+        ("[{quantize: {}}]", False),
+        ("[{quantize: {mode: static}}]", True),
+    ],
+)
+def test_calibration_inputs_are_written_only_for_a_static_quantize_pass(passes, expected):
+    """`calib_data.npz` (training inputs) is written only where a static quantize pass reads it."""
+    from specc.builder.stages import needs_calibration
+    from specc.spec import parse_spec
+
+    text = (
+        "specc: 1\nname: q\ntask: {type: binary}\n"
+        "data: {type: builtin, dataset: sklearn:breast_cancer}\n"
+        "model: {inputs: [{name: f, shape: [30]}], layers: [{type: dense, units: 1}]}\n"
+        f"passes: {passes}\n"
+    )
+    assert needs_calibration(parse_spec(text).spec) is expected

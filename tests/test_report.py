@@ -36,6 +36,7 @@ def test_report_without_description_or_scaling(tmp_path):
     assert text.startswith("# iris_report\n\nSpec hash `")
     assert "preprocessing none: inputs reach the model unscaled." in text
     assert "fitted on the training split" not in text
+    assert " test (held out)." in text  # a fraction of the examples, not a given test split
     assert metrics["timings"]["besides_training"] > 0
     assert "passes" not in metrics["timings"]  # no passes stage without passes
 

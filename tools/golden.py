@@ -8,6 +8,7 @@ after an intended change to the generated code and review the diff like any code
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ __all__ = ["GOLDEN_DIR", "SPECS_DIR", "example_specs", "golden_code", "write_gol
 REPO = Path(__file__).resolve().parents[1]
 SPECS_DIR = REPO / "specs"
 GOLDEN_DIR = REPO / "tests" / "golden"
+GOLDEN_ROOT = Path("/specc")  # where the golden code places the repository (data file paths)
 
 
 def example_specs(specs_dir: Path = SPECS_DIR) -> list[Path]:
@@ -29,9 +31,12 @@ def example_specs(specs_dir: Path = SPECS_DIR) -> list[Path]:
 
 
 def golden_code(path: Path) -> tuple[LoadedSpec, GeneratedCode]:
-    """Load, lower and generate one spec."""
+    """Load, lower and generate one spec. The spec is generated as if the repository were at
+    `/specc` (`GOLDEN_ROOT`): a data file's absolute path in the generated code is then the same
+    on every machine."""
     loaded = load_spec(path)
-    return loaded, generate(loaded, lower(loaded.spec))
+    shown = dataclasses.replace(loaded, path=GOLDEN_ROOT / Path(path).resolve().relative_to(REPO))
+    return loaded, generate(shown, lower(loaded.spec))
 
 
 def write_golden(specs_dir: Path = SPECS_DIR, golden_dir: Path = GOLDEN_DIR) -> Iterator[Path]:

@@ -143,7 +143,8 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         f"Source `{getattr(spec.data, 'dataset', None) or spec.data.path}`; preprocessing "
         f"{scaling}. "
         f"Examples: {sizes['train']} train, {sizes['validation']} validation, "
-        f"{sizes['test']} test (held out).",
+        f"{sizes['test']} test "
+        + ("(given: data.test)." if getattr(spec.data, "test", None) else "(held out)."),
         "",
         "## Training",
         "",
@@ -175,7 +176,8 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
 
         lines.append(stages_markdown(state.stages, task_kind(spec.task.type).headline))
     lines += ["## Artifacts", ""]
-    artifacts = ["spec.lock.yaml", "metrics.json", "report.md", "test_data.npz", "calib_data.npz"]
+    artifacts = ["spec.lock.yaml", "metrics.json", "report.md", "test_data.npz"]
+    artifacts += ["calib_data.npz"] if (out / "calib_data.npz").exists() else []
     optional = {
         "model.keras": "keras",
         "model.onnx": "onnx",

@@ -84,6 +84,8 @@ def build(
     progress.plan(bool(spec.passes))  # count the stages this spec has, then print the first
     progress.start("validate", str(spec_path), started=started)
     progress.done(f"({compiled.graph.params:,} parameters)")
+    for warning in compiled.loaded.warnings:  # a valid spec, but data it never reads, say
+        progress.say(warning.format_warning())
 
     out = Path(output_dir) if output_dir is not None else default_output_dir(compiled)
     progress.start("codegen")

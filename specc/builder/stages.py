@@ -22,7 +22,7 @@ from specc.spec.tasks import class_names
 from .errors import BuildError
 from .state import BuildState, Exported, Trained
 
-__all__ = ["compare", "export", "run_passes", "train", "verify"]
+__all__ = ["compare", "export", "needs_calibration", "run_passes", "train", "verify"]
 
 CALIBRATION_EXAMPLES = 1024
 UNVERIFIED = ".model.onnx.unverified"
@@ -46,8 +46,15 @@ def _prepare_passes(state: BuildState) -> None:
         raise BuildError("train", f"before training: {exc}") from exc
 
 
+def needs_calibration(spec) -> bool:
+    """Whether the build writes `calib_data.npz` (the first training inputs): only for a spec
+    with a `quantize` pass in `static` mode, the one reader of those inputs."""
+    return any(p.quantize is not None and p.quantize.mode == "static" for p in spec.passes)
+
+
 def train(state: BuildState) -> None:
-    """Import `out/code/train.py` and run its `train()`; save the test and calibration splits."""
+    """Import `out/code/train.py` and run its `train()`; save the test split, and the calibration
+    inputs when a static quantize pass will read them."""
     # TensorFlow C++ start-up chatter (CUDA probes, graph notes) would drown the progress lines;
     # real failures still surface as Python exceptions
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -73,8 +80,10 @@ def train(state: BuildState) -> None:
     dataset = result["data"]
     x_test, y_test = dataset.test
     _save_npz(out / "test_data.npz", {**x_test, "y": y_test})
-    x_train, _ = dataset.train  # calibration data for `specc quantize --mode static`
-    _save_npz(out / "calib_data.npz", {k: v[:CALIBRATION_EXAMPLES] for k, v in x_train.items()})
+    if needs_calibration(spec):  # only static quantization reads training inputs
+        x_train, _ = dataset.train
+        calibration = {k: v[:CALIBRATION_EXAMPLES] for k, v in x_train.items()}
+        _save_npz(out / "calib_data.npz", calibration)
     state.trained = Trained(
         model=result["model"],
         history=result["history"],

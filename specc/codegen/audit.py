@@ -8,8 +8,8 @@ allowlist, and a file that fails is never written or imported. The rules:
    sibling files;
 2. no call of `exec`, `eval`, `compile`, `__import__`, `globals`, `locals`, `vars`,
    `breakpoint`, `input`, `getattr`/`setattr`/`delattr` on a module, or `open` of anything
-   but the data file the spec names (for reading) outside the `save` helpers that write the
-   build's artifacts;
+   but the data files the spec names (for reading: a path constant, or a local bound to one)
+   outside the `save` helpers that write the build's artifacts;
 3. of `os` and `sys`, only the attributes the generated code uses (`os.replace`, `sys.argv`,
    ...); no other use of a module that runs programs or loads code (`subprocess`, `shutil`,
    `importlib`, `pickle`, `ctypes`, ...), whatever the name it is reached by;
@@ -65,7 +65,8 @@ _FORBIDDEN_CALLS = frozenset(
     }
 )
 _REFLECTION = frozenset({"getattr", "setattr", "delattr"})
-_DATA_PATHS = frozenset({"CSV_PATH", "NPZ_PATH"})  # the data files the spec names
+# the data files the spec names (a given test split: TEST_*)
+_DATA_PATHS = frozenset({"CSV_PATH", "NPZ_PATH", "TEST_CSV_PATH", "TEST_NPZ_PATH"})
 _MODULE_ATTRIBUTES = {
     "os": frozenset({"replace", "fspath", "path", "environ", "makedirs", "cpu_count"}),
     "sys": frozenset({"argv", "exit", "path", "stdout", "stderr", "version_info"}),
@@ -135,6 +136,7 @@ class _Auditor(ast.NodeVisitor):
         self.filename, self.siblings, self.modules = filename, siblings, modules
         self.problems: list[str] = []
         self._functions: list[str] = []
+        self._path_names: list[set[str]] = [set()]  # per function: locals bound to a data path
 
     def _fail(self, node: ast.AST, rule: str) -> None:
         self.problems.append(f"{self.filename}:{getattr(node, 'lineno', 0)}: {rule}")
@@ -164,8 +166,29 @@ class _Auditor(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._functions.append(node.name)
+        self._path_names.append(set())
         self.generic_visit(node)
+        self._path_names.pop()
         self._functions.pop()
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        """`path = CSV_PATH` or `path = TEST_CSV_PATH if test else CSV_PATH`: `path` names a data
+        file in this function (any other binding of the name forgets that)."""
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                if len(node.targets) == 1 and self._is_data_path(node.value, local=False):
+                    self._path_names[-1].add(target.id)
+                else:
+                    self._path_names[-1].discard(target.id)
+        self.generic_visit(node)
+
+    def _is_data_path(self, node: ast.AST | None, local: bool = True) -> bool:
+        """A data-path constant, a local bound to one, or `A if cond else B` of two of them."""
+        if isinstance(node, ast.IfExp):
+            return self._is_data_path(node.body, local) and self._is_data_path(node.orelse, local)
+        if not isinstance(node, ast.Name):
+            return False
+        return node.id in _DATA_PATHS or (local and node.id in self._path_names[-1])
 
     visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
 
@@ -183,14 +206,14 @@ class _Auditor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _known_open(self, node: ast.Call) -> bool:
-        """`open` of a data-path constant (for reading), or inside a `save`/`save_*` helper."""
+        """`open` of a data path (for reading), or inside a `save`/`save_*` helper."""
         if any(f == "save" or f.startswith("save_") for f in self._functions):
             return True
         first = node.args[0] if node.args else None
         mode = node.args[1] if len(node.args) > 1 else None
         mode = next((k.value for k in node.keywords if k.arg == "mode"), mode)
         reading = mode is None or (isinstance(mode, ast.Constant) and mode.value in ("r", "rb"))
-        return isinstance(first, ast.Name) and first.id in _DATA_PATHS and reading
+        return self._is_data_path(first) and reading
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in _FORBIDDEN_DUNDERS:

@@ -18,6 +18,7 @@ from typing import Any
 from specc.spec.csvfile import feature_names, target_names
 from specc.spec.datasets import DATASETS, SEQ2SEQ_VOCAB, START_TOKEN
 from specc.spec.load import LoadedSpec
+from specc.spec.npzfile import input_arrays, same_archive, test_archive, test_arrays
 from specc.spec.schema import BuiltinData, CsvData, Input, NpzData, Spec
 from specc.spec.tasks import task_kind
 
@@ -67,11 +68,12 @@ def data_context(spec: Spec | LoadedSpec, spec_dir: str | Path) -> dict[str, Any
     context.update(_missing_context(spec, data, spec_dir))
     context["source_template"] = f"data/{context['source']}.py.j2"
     context["source_doc"] = "\n".join(wrap(context["source_doc"], "    "))
-    context["imports"] = _imports(context["source"], context.pop("loader", None))
+    splits = context["has_validation"] or not context["given_test"]  # train_test_split is used
+    context["imports"] = _imports(context["source"], context.pop("loader", None), splits)
     return context
 
 
-def _imports(source: str, loader: str | None) -> str:
+def _imports(source: str, loader: str | None, splits: bool = True) -> str:
     """The import block, sorted as ruff's isort sorts it."""
     stdlib = ["from dataclasses import dataclass"]
     if source == "csv":
@@ -83,7 +85,8 @@ def _imports(source: str, loader: str | None) -> str:
     third_party = ["import numpy as np"]
     if loader:
         third_party.append(f"from sklearn.datasets import {loader}")
-    third_party.append("from sklearn.model_selection import train_test_split")
+    if splits:
+        third_party.append("from sklearn.model_selection import train_test_split")
     return "\n".join(stdlib) + "\n\n" + "\n".join(third_party)
 
 
@@ -100,9 +103,11 @@ def _comment(text: str) -> str:
 
 def _split_context(spec: Spec) -> dict[str, Any]:
     split = spec.data.split
+    given = getattr(spec.data, "test", None) is not None
     classification = task_kind(spec).class_targets
     stratify = classification and split.stratify and split.shuffle
-    parts = [f"validation {float(split.validation):g}", f"test {float(split.test):g}"]
+    parts = [f"validation {float(split.validation):g}"]
+    parts.append("test given (data.test)" if given else f"test {float(split.test):g}")
     if stratify:
         parts.append("stratified")
     elif classification and split.stratify:
@@ -119,12 +124,21 @@ def _split_context(spec: Spec) -> dict[str, Any]:
             "so\n    `seed` is unused): the test split is taken first, then the validation split "
             "from the rest."
         )
+    if given:
+        doc = (
+            "Train and validation splits of the training file's examples"
+            + (", shuffled with `seed`" if split.shuffle else " in example order")
+            + ";\n    the test split is given (data.test) and loaded apart."
+        )
     binary = spec.task.type == "binary"
     return {
         "split_comment": _comment(
-            "data.split: " + ", ".join(parts) + " (fractions of all examples)"
+            "data.split: "
+            + ", ".join(parts)
+            + (" (fractions of the training file)" if given else " (fractions of all examples)")
         ),
-        "split_template": "data/split.py.j2",
+        "given_test": given,
+        "split_template": "data/split_given.py.j2" if given else "data/split.py.j2",
         "split_doc": doc,
         "validation_fraction": repr(float(split.validation)),
         "test_fraction": repr(float(split.test)),
@@ -274,6 +288,11 @@ def _csv_context(spec: Spec, data: CsvData, spec_dir: Path) -> dict[str, Any]:
         ),
         "target_columns": constant("TARGET_COLUMNS", targets),
         "class_names": constant("CLASS_NAMES", class_names) if class_names else None,
+        "test_path": (
+            path_constant("TEST_CSV_PATH", (spec_dir / data.test.path).resolve().as_posix())
+            if data.test
+            else None
+        ),
         "input": _input_context(inp),
         "y_np_dtype": "np.int32" if task == "multiclass" else "np.float32",
         "y_value": {"multiclass": "y", "binary": "y.reshape(-1, 1)"}.get(
@@ -282,7 +301,12 @@ def _csv_context(spec: Spec, data: CsvData, spec_dir: Path) -> dict[str, Any]:
         "source_doc": (
             f"Examples: the rows of `{path.name}` (data.path): "
             f"{_plural(len(features), 'feature column')} as the model input `{inp.name}`, "
-            f"{_plural(len(targets), 'target column')}: {', '.join(targets)}."
+            f"{_plural(len(targets), 'target column')}: {', '.join(targets)}"
+            + (
+                f"; the test split is given (data.test): the rows of `{Path(data.test.path).name}`."
+                if data.test
+                else "."
+            )
         ),
     }
 
@@ -297,12 +321,32 @@ def _npz_context(spec: Spec, data: NpzData, spec_dir: Path) -> dict[str, Any]:
         "binary": "len(target), 1",
         "seq2seq": "len(target), -1",
     }.get(task, f"len(target), {width}")
+    arrays = input_arrays(spec)
+    test: dict[str, Any] = {"test_path": None}
+    if data.test is not None:
+        names = test_arrays(spec)
+        test = {
+            "test_comment": _comment(
+                "data.test: the given test split, "
+                + (
+                    "from the training archive (`NAME_train` -> `NAME_test`, else `NAME_test`)"
+                    if same_archive(data)
+                    else "from another archive, arrays of the same names"
+                )
+            ),
+            "test_path": path_constant(
+                "TEST_NPZ_PATH", (spec_dir / test_archive(data)).resolve().as_posix()
+            ),
+            "test_input_arrays": constant(
+                "TEST_INPUT_ARRAYS", {name: names[a] for name, a in arrays.items()}
+            ),
+            "test_target_array": literal(names[data.target]),
+        }
     return {
+        **test,
         "source": "npz",
         "path": path_constant("NPZ_PATH", path.as_posix()),
-        "input_arrays": constant(
-            "INPUT_ARRAYS", {inp.name: inp.source or inp.name for inp in inputs}
-        ),
+        "input_arrays": constant("INPUT_ARRAYS", arrays),
         "input_shapes": constant("INPUT_SHAPES", {inp.name: tuple(inp.shape) for inp in inputs}),
         "input_dtypes": constant("INPUT_DTYPES", {inp.name: inp.dtype for inp in inputs}),
         "target_array": literal(data.target),
@@ -311,7 +355,12 @@ def _npz_context(spec: Spec, data: NpzData, spec_dir: Path) -> dict[str, Any]:
         "y_np_dtype": "np.int32" if task in ("multiclass", "seq2seq") else "np.float32",
         "source_doc": (
             f"Examples: the arrays of `{path.name}` (data.path), one per model input, and the "
-            f"targets `{data.target}`."
+            f"targets `{data.target}`"
+            + (
+                f"; the test split is given (data.test), from `{Path(test_archive(data)).name}`."
+                if data.test
+                else "."
+            )
         ),
     }
 
@@ -324,11 +373,9 @@ def _missing_context(
         return {"missing": None}  # built-in datasets have no missing values
     csv = isinstance(data, CsvData)
     float_inputs = [inp for inp in spec.model.inputs if inp.dtype == "float32"]
+    imputed = ""
     if csv:
         imputed = constant("IMPUTED_COLUMNS", feature_names(data, spec_dir) if float_inputs else [])
-    else:
-        arrays = [inp.source or inp.name for inp in float_inputs]
-        imputed = constant("IMPUTED_ARRAYS", [a for a in arrays if a != data.target])
     lines = {
         "error": "data.missing: error (a missing value stops the load)",
         "drop": "data.missing: drop (rows holding a missing value are dropped before the split)",
@@ -337,12 +384,11 @@ def _missing_context(
     what = "empty, nan or inf cells" if csv else "NaN or inf values"
     constants = _comment(lines[data.missing]) + "\n" + constant("MISSING_VALUES", what)
     if data.missing == "impute_mean":
-        constants += "\n" + imputed
-        constants += "\n" + constant("IMPUTED_INPUTS", [inp.name for inp in float_inputs])
+        constants += ("\n" + imputed if imputed else "") + "\n"
+        constants += constant("IMPUTED_INPUTS", [inp.name for inp in float_inputs])
     return {
         "missing": data.missing,
         "missing_constants": constants,
-        "missing_path": "{CSV_PATH}" if csv else "{NPZ_PATH}",
         "missing_unit": "column" if csv else "array",
         "missing_rows": "data rows" if csv else "indices",
         "missing_row": "row + 1" if csv else "row",

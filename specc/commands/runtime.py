@@ -267,7 +267,11 @@ def quantize_cmd(
         if not (build_dir / needed).is_file():
             raise CommandError(f"no {needed} in {build_dir} (run `specc build` first)")
     if mode == "static" and not (build_dir / "calib_data.npz").is_file():
-        raise CommandError(f"--mode static needs {build_dir / 'calib_data.npz'}")
+        raise CommandError(
+            f"--mode static needs calibration inputs, {build_dir / 'calib_data.npz'}, which a "
+            "build writes only for a spec with a static quantize pass: add `- quantize: {mode: "
+            "static}` to the spec's `passes` and build again (or use --mode dynamic)"
+        )
     report = quantize_build(
         build_dir, mode, max_drop, calibration_samples, latency_repeat=latency_repeat
     )

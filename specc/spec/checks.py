@@ -1,19 +1,26 @@
 """Cross-field checks: mistakes no single field shows, all run by `validate`.
 
 Importing this module registers every check (`checks_model`, `checks_data`, `checks_layers`,
-`checks_passes`); `run_checks` runs them in order and returns every error, not just the first.
+`checks_npz`, `checks_passes`); `run_checks` runs them in order and returns every error, not just
+the first; `run_warnings` runs the registered warnings of a valid spec.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import checks_data, checks_layers, checks_model, checks_passes  # noqa: F401  (register)
-from .checks_base import CHECKS
+from . import (  # noqa: F401  (register their checks)
+    checks_data,
+    checks_layers,
+    checks_model,
+    checks_npz,
+    checks_passes,
+)
+from .checks_base import CHECKS, WARNINGS
 from .errors import SpecError
 from .schema import Spec
 
-__all__ = ["CHECKS", "run_checks"]
+__all__ = ["CHECKS", "run_checks", "run_warnings"]
 
 
 def run_checks(spec: Spec, base_dir: Path) -> list[SpecError]:
@@ -22,3 +29,11 @@ def run_checks(spec: Spec, base_dir: Path) -> list[SpecError]:
     for fn in CHECKS:
         errors.extend(fn(spec, base_dir))
     return errors
+
+
+def run_warnings(spec: Spec, base_dir: Path) -> list[SpecError]:
+    """Every warning the registered warnings give for `spec` (which passed every check)."""
+    found: list[SpecError] = []
+    for fn in WARNINGS:
+        found.extend(fn(spec, base_dir))
+    return found

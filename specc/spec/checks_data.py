@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .checks_base import check
-from .csvfile import CsvHeaderError, read_header, target_names
+from .checks_base import check, warning
+from .csvfile import CsvHeaderError, feature_names, read_header, target_names
 from .datasets import DATASETS, SYNTHETIC_PARAMETERS
 from .errors import SpecError, did_you_mean
 from .schema import BuiltinData, CsvData, NpzData, Spec
@@ -135,6 +135,28 @@ def _synthetic_fits(spec: Spec, data: BuiltinData) -> Iterator[SpecError]:
 
 
 @check
+def test_split_given_once(spec: Spec, _: Path) -> Iterator[SpecError]:
+    """A test split comes from a fraction of the examples or from `data.test`: one of them."""
+    data = spec.data
+    given = getattr(data, "test", None) is not None
+    split = data.split
+    if given and "test" in split.model_fields_set and split.test != 0:
+        yield SpecError(
+            ("data", "split", "test"),
+            f"`data.test` gives the test split, so a test fraction cannot be held out too, got "
+            f"test: {split.test}",
+            "remove `split.test`: validation is then taken from the training data only",
+        )
+    elif not given and split.test == 0:
+        yield SpecError(
+            ("data", "split", "test"),
+            "test: 0 leaves no test split for the final metrics and the ONNX check",
+            "give a fraction, e.g. 0.15"
+            + ("" if isinstance(data, BuiltinData) else ", or a test file in `data.test`"),
+        )
+
+
+@check
 def data_files_exist(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
     data = spec.data
     if not isinstance(data, (CsvData, NpzData)):
@@ -147,6 +169,8 @@ def data_files_exist(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
         return
     if isinstance(data, CsvData):
         yield from _csv_fits(spec, data, path)
+        if data.test is not None:
+            yield from _csv_test_fits(data, base_dir)
 
 
 def _csv_fits(spec: Spec, data: CsvData, path: Path) -> Iterator[SpecError]:
@@ -190,6 +214,61 @@ def _csv_fits(spec: Spec, data: CsvData, path: Path) -> Iterator[SpecError]:
             ("model", "inputs", 0, "shape"),
             f"{len(features)} feature columns do not fill shape {list(inputs[0].shape)}",
             f"use a fixed shape whose product is {len(features)}, e.g. [{len(features)}]",
+        )
+
+
+def _csv_test_fits(data: CsvData, base_dir: Path) -> Iterator[SpecError]:
+    """The test file exists and its header names every column training reads."""
+    path = base_dir / data.test.path
+    where = ("data", "test", "path")
+    if not path.is_file():
+        yield SpecError(where, f"file not found: {path}", "paths are relative to the spec file")
+        return
+    if path.samefile(base_dir / data.path):
+        yield SpecError(
+            where,
+            f"the test file is the training file, {Path(data.path).name}: the test metrics would "
+            "be measured on training examples",
+            "give a file of examples kept apart, or remove `data.test` to hold out a fraction",
+        )
+        return
+    try:
+        header = read_header(path, data.delimiter)
+        train = read_header(base_dir / data.path, data.delimiter)
+    except CsvHeaderError as exc:
+        yield SpecError(where, str(exc))
+        return
+    targets = target_names(data)
+    wanted = list(data.features) if data.features else [c for c in train if c not in targets]
+    absent = [c for c in [*wanted, *targets] if c not in header]
+    if absent:
+        shown = ", ".join(f"`{c}`" for c in absent[:6]) + (", ..." if len(absent) > 6 else "")
+        yield SpecError(
+            where,
+            f"the test file {path.name} lacks column{'s' if len(absent) != 1 else ''} {shown} "
+            f"of the training file {Path(data.path).name}",
+            did_you_mean(absent[0], header) or f"its columns: {', '.join(header[:12])}",
+        )
+
+
+@warning
+def csv_test_columns_unread(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
+    """Columns of a CSV test file that training does not read."""
+    data = spec.data
+    if not isinstance(data, CsvData) or data.test is None:
+        return
+    try:
+        header = read_header(base_dir / data.test.path, data.delimiter)
+        read = set(target_names(data)) | set(feature_names(data, base_dir))
+    except (CsvHeaderError, OSError):
+        return  # an error of the checks
+    unread = [name for name in header if name not in read]
+    if unread:
+        yield SpecError(
+            ("data", "test", "path"),
+            f"the test file {Path(data.test.path).name} has {_plural(len(unread), 'column')} "
+            f"the training does not read, ignored: {', '.join(unread)}",
+            "list the feature columns in `data.features`, or leave these out of the test file",
         )
 
 

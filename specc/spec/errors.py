@@ -37,6 +37,11 @@ class SpecError:
         hint = f" ({self.hint})" if self.hint else ""
         return f"{where}{field}{self.message}{hint}"
 
+    def format_warning(self) -> str:
+        """The line of a warning (a valid spec that probably means something else):
+        `warning: FILE:LINE:COL: path: message (hint)`."""
+        return f"warning: {self.format()}"
+
     def sort_key(self) -> tuple:
         loc = self.location
         return (loc.file, loc.line, loc.col) if loc else ("", 0, 0), dotted(self.path), self.message

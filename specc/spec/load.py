@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,9 @@ class LoadedSpec:
     path: Path
     source: SourceMap
     text: str
+    warnings: tuple[SpecError, ...] = field(default=(), compare=False)
+    """Located warnings (`specc.spec.checks.run_warnings`): the spec is valid, but probably not
+    what was meant."""
 
     @property
     def base_dir(self) -> Path:
@@ -97,9 +100,10 @@ def _validate(data: Any, source: SourceMap, path: Path, text: str) -> LoadedSpec
         raise SpecErrors(translate(exc, source, Spec)) from None
     loaded = LoadedSpec(spec, path, source, text)
 
-    from .checks import run_checks
+    from .checks import run_checks, run_warnings
 
     problems = [loaded.locate(e) for e in run_checks(spec, loaded.base_dir)]
     if problems:
         raise SpecErrors(problems, spec=loaded)
-    return loaded
+    warnings = tuple(loaded.locate(w) for w in run_warnings(spec, loaded.base_dir))
+    return LoadedSpec(spec, path, source, text, warnings)

@@ -1,10 +1,11 @@
 """The resolved spec (`spec.lock.yaml`): every field written out, defaults included.
 
 Given the lowered graph, the lock also writes what each `auto` became (the activation and
-initializer of every layer, the loss) and leaves out the `data` fields that do not apply to the
+initializer of every layer, the loss), the array each input of an npz source reads and the
+archive of a given test split, and leaves out the `data` fields that do not apply to the
 dataset (`digits` for a scikit-learn dataset, say). Either way it validates as a spec again and
-lowers to the same network. The spec hash is taken over the unresolved form (`lock_text(spec)`),
-which needs no graph.
+lowers to the same network (with a given test split, `split.test` is 0 and written so). The spec
+hash is taken over the unresolved form (`lock_text(spec)`), which needs no graph.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ def _resolve(data: dict[str, Any], spec: Spec, graph: Graph) -> None:
             if layer.get(field) == "auto" and field in node.attrs:
                 layer[field] = node.attrs[field]
     data["training"].update(loss=resolved_loss(spec), metrics=resolved_metrics(spec))
+    if spec.data.type == "npz":  # the arrays each input reads, and the test archive
+        from .npzfile import input_arrays
+
+        for inp, array in zip(data["model"]["inputs"], input_arrays(spec).values(), strict=True):
+            inp["source"] = array
+        if spec.data.test is not None:
+            data["data"]["test"]["path"] = spec.data.test.path or spec.data.path
     if spec.data.type == "builtin":
         applies = DATASETS[spec.data.dataset].parameters
         for name in SYNTHETIC_PARAMETERS:

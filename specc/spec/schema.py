@@ -1,6 +1,6 @@
 """The spec (version 1): task, data, model, training, passes, export, as frozen pydantic models."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -77,9 +77,11 @@ class Split(SpecModel):
     """How examples are divided; the test split is held out until the end."""
 
     validation: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.15
-    """Fraction used for validation (early stopping, learning curves)."""
-    test: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.15
-    """Fraction held out for the final, honest metrics."""
+    """Fraction used for validation (early stopping, learning curves); with a given test split
+    (`data.test`), a fraction of the training file's examples."""
+    test: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.15
+    """Fraction held out for the final, honest metrics; 0 (or absent) when `data.test` gives the
+    test split, and only then."""
     stratify: bool = True
     """Keep class proportions equal across splits (classification tasks)."""
     shuffle: bool = True
@@ -117,6 +119,34 @@ class BuiltinData(_DataBase):
     """Sequence length for `synthetic:reverse`."""
 
 
+def _given_test_holds_out_nothing(data: Any) -> Any:
+    """With a given test split (`test:`) and no `split.test`, the test fraction is 0."""
+    if isinstance(data, dict) and data.get("test") is not None:
+        split = data.get("split", {})
+        if isinstance(split, dict) and "test" not in split:
+            data = {**data, "split": {**split, "test": 0.0}}
+    return data
+
+
+class CsvTest(SpecModel):
+    """A given test split: a second CSV file with the same columns."""
+
+    path: str = Field(min_length=1)
+    """Path of the test file, relative to the spec file; its header names the same feature and
+    target columns as `data.path` (same delimiter and missing-value policy)."""
+
+
+class NpzTest(SpecModel):
+    """A given test split of an npz source: arrays of the training archive or another one."""
+
+    path: str | None = Field(default=None, min_length=1)
+    """Archive of the test split, relative to the spec file; default: the training archive
+    (`data.path`). From another archive the test split reads the arrays of the same names as
+    training; from the training archive it reads, for each array `NAME`, `NAME` with a trailing
+    `_train` replaced by `_test`, else `NAME_test` (`x_train`, `y_train` -> `x_test`, `y_test`, as
+    in `keras.datasets` archives; `x`, `y` -> `x_test`, `y_test`)."""
+
+
 class CsvData(_DataBase):
     """A CSV file with a header row."""
 
@@ -133,6 +163,12 @@ class CsvData(_DataBase):
     """Missing values (empty cells, `nan`, `inf`): `error` stops at load, naming each column, its
     count and first rows; `drop` drops the rows holding one and prints how many; `impute_mean`
     fills in a feature with its mean over the training split (a missing target stays an error)."""
+    test: CsvTest | None = None
+    """A given test split (`{path: test.csv}`): the test metrics come from that file, every row
+    of `data.path` is for training and validation (`split.validation` of them), and
+    `split.test` must be 0 or absent."""
+
+    _no_test_fraction = model_validator(mode="before")(_given_test_holds_out_nothing)
 
 
 class NpzData(_DataBase):
@@ -147,6 +183,15 @@ class NpzData(_DataBase):
     """Missing values (NaN or inf in a float array): `error` stops at load, naming each array, its
     count and first rows; `drop` drops the rows holding one and prints how many; `impute_mean`
     fills in a feature with its mean over the training split (a missing target stays an error)."""
+    test: NpzTest | None = None
+    """A given test split (`{}` for `x_test`/`y_test` beside `x`/`y` or `x_train`/`y_train` in
+    `data.path`, `{path: test.npz}` for another archive): the test metrics come from those
+    arrays, every example of the training arrays is for training and validation
+    (`split.validation` of them), and `split.test` must be 0 or absent. `validate` reads the
+    archives' headers: every array read must exist with a shape, dtype and length that fit;
+    arrays nobody reads are named in a warning."""
+
+    _no_test_fraction = model_validator(mode="before")(_given_test_holds_out_nothing)
 
 
 Data = Annotated[BuiltinData | CsvData | NpzData, Field(discriminator="type")]
@@ -164,7 +209,8 @@ class Input(SpecModel):
     dtype: Literal["float32", "int32", "int64"] = "float32"
     """Element type; token ids use `int32`."""
     source: str | None = None
-    """Dataset array feeding this input (default: `x` for a single input, else the input name)."""
+    """Dataset array feeding this input (default: `x` for a single input, else the input name);
+    for a CSV file the one array is `x`, the feature columns."""
 
 
 class Model(SpecModel):
@@ -208,10 +254,12 @@ class Spec(SpecModel):
 
 __all__ = [
     "BUILTIN_DATASETS",
+    "CsvTest",
     "Data",
     "Export",
     "Input",
     "Model",
+    "NpzTest",
     "PassEntry",
     "Spec",
     "Task",
