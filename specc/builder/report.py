@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from specc import __version__
 from specc.atomic import atomic_path, write_text
 from specc.passes.base import jsonable
@@ -61,6 +63,41 @@ def _diagnosis(history: dict[str, list[float]]) -> str:
     if len(loss) > 3 and loss[-1] > 0.98 * loss[-4]:
         return "Training loss has flattened close to validation loss: capacity may be the limit."
     return "Training and validation losses fall together: no sign of over-fitting."
+
+
+def _confusion(state: BuildState) -> list[str]:
+    """A `## Confusion matrix` section of a single-label classifier on the test split (rows:
+    true class, columns: predicted), or nothing for other tasks."""
+    from specc.spec.tasks import class_names
+
+    trained, spec = state.trained, state.spec
+    if trained is None or spec.task.type not in ("binary", "multiclass") or not len(trained.y_test):
+        return []
+    out = np.asarray(trained.model.predict(trained.x_test, verbose=0))
+    y = np.asarray(trained.y_test).reshape(-1).astype(np.int64)
+    if spec.task.type == "binary":
+        predicted = (out.reshape(-1) >= getattr(spec.task, "threshold", 0.5)).astype(np.int64)
+        n = 2
+    else:
+        predicted = out.argmax(axis=-1).astype(np.int64)
+        n = out.shape[-1]
+    names = [str(c) for c in class_names(spec, trained.vocab)][:n]
+    names += [str(i) for i in range(len(names), n)]
+    counts = np.zeros((n, n), dtype=np.int64)
+    np.add.at(counts, (y, predicted), 1)
+    # class names come from the spec: `|` would end a table cell
+    cells = [name.replace("|", "\\|").replace("\n", " ") for name in names]
+    lines = [
+        "## Confusion matrix",
+        "",
+        f"Test split, {len(y)} examples: rows are the true class, columns the predicted one.",
+        "",
+        "| true \\ predicted | " + " | ".join(cells) + " |",
+        "|---|" + "---|" * n,
+    ]
+    for i, row in enumerate(counts):
+        lines.append(f"| {cells[i]} | " + " | ".join(str(int(v)) for v in row) + " |")
+    return [*lines, ""]
 
 
 def _metrics_table(metrics: dict[str, dict[str, float]]) -> str:
@@ -161,6 +198,7 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
     ]
     if "curves" in keep and history:
         lines += ["![learning curves](curves.png)", "", _diagnosis(history), ""]
+    lines += _confusion(state)
     lines += [
         "## Verification",
         "",
@@ -176,7 +214,7 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
 
         lines.append(stages_markdown(state.stages, task_kind(spec.task.type).headline))
     lines += ["## Artifacts", ""]
-    artifacts = ["spec.lock.yaml", "metrics.json", "report.md", "test_data.npz"]
+    artifacts = ["spec.lock.yaml", "metrics.json", "report.md", "report.html", "test_data.npz"]
     artifacts += ["calib_data.npz"] if (out / "calib_data.npz").exists() else []
     optional = {
         "model.keras": "keras",
@@ -190,8 +228,13 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
     artifacts += [f"code/{name}" for name in sorted(state.code.files)]
     lines += [f"- `{name}`" for name in artifacts]
     if "report" in keep:
-        write_text(out / "report.md", "\n".join(lines) + "\n")
+        from .report_html import render_html
+
+        text = "\n".join(lines) + "\n"
+        write_text(out / "report.md", text)
+        write_text(out / "report.html", render_html(text, out, spec.name))
     else:
         artifacts.remove("report.md")
+        artifacts.remove("report.html")
     artifacts.remove("metrics.json")
     return artifacts
