@@ -13,6 +13,7 @@ from specc import __version__
 from specc.atomic import atomic_path, write_text
 from specc.passes.base import jsonable
 
+from .lint_stage import lint_json, lint_markdown
 from .state import BuildState
 
 __all__ = ["metrics_document", "render"]
@@ -102,6 +103,7 @@ def metrics_document(state: BuildState, built_at: str) -> dict[str, Any]:
         "parity": exported.parity,
         "onnx_bytes": exported.size_bytes,
         "passes": {r.kind: jsonable(dict(r.metrics)) for r in state.passes},
+        "lint": lint_json(state),
         "built_at": built_at,
     }
 
@@ -159,6 +161,7 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
     ]
     if "curves" in keep and history:
         lines += ["![learning curves](curves.png)", "", _diagnosis(history), ""]
+    lines += lint_markdown(state)
     lines += [
         "## Verification",
         "",

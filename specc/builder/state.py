@@ -66,6 +66,8 @@ class BuildState:
     """A pass that failed: the build still renders its report, then fails."""
     metrics: dict[str, Any] = field(default_factory=dict)
     """The `metrics.json` document, once the report stage has rendered it."""
+    lint: list[Any] = field(default_factory=list)
+    """The lint's findings (`specc.lint.Diagnostic`), run with the data before training."""
 
     @property
     def spec(self) -> Any:
