@@ -203,6 +203,17 @@ def test_lint_json_output(tmp_path: Path) -> None:
 def test_unknown_rule_id_is_a_usage_error(tmp_path: Path) -> None:
     result = _invoke("lint", "--ignore", "SPC999", _write(tmp_path, {}))
     assert result.exit_code == 2 and "unknown rule id SPC999" in result.output
+    noted = _write(tmp_path, {"training": {"batch_size": 24}}, "noted.yaml")
+    assert "SPC201" not in _invoke("lint", "--ignore", "spc201", noted).stdout
+
+
+def test_empty_data_file_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("a,b,label\n", encoding="utf-8")
+    spec = _write(tmp_path, EXAMPLES["SPC301"].fire)
+    result = _invoke("lint", "--data", spec)
+    assert result.exit_code == 1
+    assert "SPC301 error data: the data holds no examples" in result.stdout
+    assert "SPC202" not in result.stdout and "Traceback" not in result.output
 
 
 def test_lint_data_flag_runs_the_data_rules(tmp_path: Path) -> None:

@@ -91,6 +91,7 @@ def lint(
 
     from .common import EXIT_INVALID, report_spec_errors
 
+    ignore = tuple(i.strip().upper() for i in ignore)  # `spc201` names SPC201 too
     _check_ids(ignore)
     status = 0
     documents = []

@@ -90,7 +90,9 @@ def _facts(ctx: LintContext) -> DataFacts | None:
 )
 def data_loads(ctx: LintContext) -> Iterator[Finding]:
     facts = ctx.data
-    if isinstance(facts, DataFacts) and facts.error is not None:
+    if ctx.samples == 0:
+        yield Finding(("data",), "the data holds no examples", "add examples to the data file")
+    elif isinstance(facts, DataFacts) and facts.error is not None:
         yield Finding(
             ("data",),
             f"loading the data fails: {facts.error}",

@@ -54,7 +54,7 @@ def batch_power_of_two(ctx: LintContext) -> Iterator[Finding]:
 )
 def batch_larger_than_split(ctx: LintContext) -> Iterator[Finding]:
     batch, n = ctx.spec.training.batch_size, ctx.train_samples
-    if isinstance(batch, int) and n is not None and batch > n:
+    if isinstance(batch, int) and n and batch > n:  # no examples at all: SPC301 says so
         yield Finding(
             _batch_path(),
             f"batch size {batch} is larger than the training split ({n} examples): every step "
