@@ -97,9 +97,13 @@ def full_batch(ctx: LintContext) -> Iterator[Finding]:
 
 
 def _regularised(ctx: LintContext) -> list[str]:
-    """What in the spec fights overfitting, in words."""
+    """What in the spec fights overfitting, in words (the output layer's own dropout or penalty
+    does not count: SPC105 says why)."""
     spec, found = ctx.spec, []
-    layers = spec.model.layers
+    outputs = {node.path for node in ctx.graph.output_nodes}
+    layers = [
+        layer for i, layer in enumerate(spec.model.layers) if ("model", "layers", i) not in outputs
+    ]
     if any(layer.type == "dropout" or getattr(layer, "dropout", 0.0) > 0 for layer in layers):
         found.append("dropout")
     if any(getattr(layer, "regularizer", None) is not None for layer in layers):
