@@ -80,6 +80,18 @@ def test_validation_better_than_training_is_unknown() -> None:
     assert d.fit == "unknown fit" and "check the split" in d.advice[0]
 
 
+def test_a_difference_within_the_noise_of_a_small_validation_split_is_no_finding() -> None:
+    history = {"loss": _falling(10), "val_loss": _falling(10, 1.1, 0.15)}
+    metrics = _metrics(1 - 0.089, 1 - 0.037)  # one error in 27 validation examples
+    assert _run(history, metrics).fit == "unknown fit"  # no size known: no noise assumed
+    d = diagnose(history, metrics, IRIS, params=67, train_samples=124, validation_samples=27)
+    assert d.fit == "good fit" and "within the noise of 27 validation examples" in d.summary
+    assert d.figures["noise"] == pytest.approx(2 * math.sqrt(0.037 * 0.963 / 27), abs=1e-3)
+    # the same rates over 2,700 validation examples are a real difference
+    d = diagnose(history, metrics, IRIS, params=67, train_samples=124, validation_samples=2700)
+    assert d.fit == "unknown fit"
+
+
 def test_no_validation_split() -> None:
     d = _run({"loss": _falling(5)}, _metrics(0.9, None))
     assert d.fit == "no validation" and d.figures["validation_error"] is None

@@ -26,6 +26,10 @@ GAP = 0.1
 # Validation error this fraction of chance error *below* training error: the curves cannot be
 # read (a leak, a tiny or easy validation split).
 BETTER_VALIDATION = 0.05
+# A difference between two error rates within this many standard errors of the validation error
+# rate (binomial: sqrt(e(1 - e) / n) over n validation examples) is noise, not a gap: one
+# misclassified example in a validation split of 27 moves its error by 0.037.
+NOISE_SE = 2.0
 # Validation loss ending this much above its minimum while the training loss kept falling: the
 # gap grows (overfitting set in at the minimum).
 VAL_RISE = 0.10
@@ -122,8 +126,10 @@ def diagnose(
     *,
     params: int,
     train_samples: int,
+    validation_samples: int | None = None,
 ) -> Diagnosis:
-    """Classify the fit of one training run; see the module docstring."""
+    """Classify the fit of one training run; see the module docstring. `validation_samples`
+    sizes the noise of a classification error rate (none assumed without it)."""
     regression = spec.task.type == "regression"
     what = "1 - r2" if regression else "1 - accuracy"
     loss, val_loss = history.get("loss") or [], history.get("val_loss") or []
@@ -169,9 +175,14 @@ def diagnose(
         f"training error {train_err:.3f}, validation error {val_err:.3f} ({what}; guessing: "
         f"{chance:.3f})"
     )
+    noise = 0.0
+    if not regression and validation_samples:
+        rate = min(max(val_err, 1.0 / validation_samples), 1.0 - 1.0 / validation_samples)
+        noise = NOISE_SE * math.sqrt(rate * (1.0 - rate) / validation_samples)
+    figures["noise"] = round(noise, 4)
     high = HIGH_ERROR * chance
     both_high = train_err > high and val_err > high
-    if not both_high and val_err < train_err - BETTER_VALIDATION * chance:
+    if not both_high and val_err < train_err - max(BETTER_VALIDATION * chance, noise):
         fit, summary = "unknown fit", f"Validation is better than training: {errors}."
     elif train_err > high:
         fit = "underfitting"
@@ -179,10 +190,10 @@ def diagnose(
             f"Training and validation error are both high: {errors}; the training error is above "
             f"{HIGH_ERROR:g}x the error of guessing."
         )
-    elif val_err - train_err > GAP * chance or growing:
+    elif val_err - train_err > max(GAP * chance, noise) or growing:
         fit = "overfitting"
         reasons = []
-        if val_err - train_err > GAP * chance:
+        if val_err - train_err > max(GAP * chance, noise):
             reasons.append(f"validation error is {val_err - train_err:.3f} above training error")
         if growing:
             reasons.append(
@@ -193,7 +204,8 @@ def diagnose(
         summary = f"Overfitting: {errors}; " + "; ".join(reasons) + "."
     else:
         fit = "good fit"
-        summary = f"Good fit: {errors}; low training error and a small gap."
+        within = f" (within the noise of {validation_samples} validation examples)" if noise else ""
+        summary = f"Good fit: {errors}; low training error and a small gap{within}."
     return Diagnosis(fit, summary, figures, ADVICE[fit], oscillation)
 
 
@@ -261,6 +273,7 @@ def diagnosis_of(state: Any) -> Diagnosis:
         state.spec,
         params=state.compiled.graph.trainable_params,
         train_samples=trained.sizes.get("train", 0),
+        validation_samples=trained.sizes.get("validation"),
     )
 
 
