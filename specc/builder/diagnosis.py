@@ -201,11 +201,11 @@ def diagnose(
                 f"{rise:.0%} by the last epoch ({val_loss[-1]:.4g}) while training loss kept "
                 "falling: a growing gap"
             )
-        summary = f"Overfitting: {errors}; " + "; ".join(reasons) + "."
+        summary = f"{errors[0].upper()}{errors[1:]}; " + "; ".join(reasons) + "."
     else:
         fit = "good fit"
         within = f" (within the noise of {validation_samples} validation examples)" if noise else ""
-        summary = f"Good fit: {errors}; low training error and a small gap{within}."
+        summary = f"{errors[0].upper()}{errors[1:]}; low training error and a small gap{within}."
     return Diagnosis(fit, summary, figures, ADVICE[fit], oscillation)
 
 
