@@ -112,6 +112,10 @@ EXAMPLES: dict[str, Example] = {
         _merge(_DIABETES, {"model": {"layers": _dense(16, 1, activation="relu")}}), _DIABETES
     ),
     "SPC105": Example({"model": {"layers": _dense(8, 3, dropout=0.2)}}),
+    "SPC106": Example(
+        _merge(_DIGITS, {"model": {"layers": _dense(2, 10)}}),
+        _merge(_DIGITS, {"model": {"layers": _dense(16, 10)}}),
+    ),
     "SPC201": Example({"training": {"batch_size": 24}}),
     "SPC202": Example({"training": {"batch_size": 256}}),
     "SPC203": Example(_merge(_DIGITS, {"training": {"batch_size": 1}}), _DIGITS),

@@ -68,6 +68,31 @@ def hidden_width(ctx: LintContext) -> Iterator[Finding]:
 
 
 @rule(
+    "SPC106",
+    "warning",
+    "hidden layer far narrower than the classes",
+    "Heaton's range again, from below: a bottleneck several times narrower than the number of "
+    "classes squeezes them through too few features to tell apart (the network underfits).",
+)
+def hidden_bottleneck(ctx: LintContext) -> Iterator[Finding]:
+    from specc.spec.tasks import task_kind
+
+    spec = ctx.spec
+    if spec.task.type == "regression":
+        return  # a narrow code can be the point (an autoencoder, say)
+    classes = task_kind(spec).width(spec.task)
+    for node in _hidden_weighted(ctx):
+        units = getattr(node.layer, "units", None)
+        if node.op == "dense" and units is not None and units * HIDDEN_WIDTH_FAR_FACTOR < classes:
+            yield Finding(
+                node.path + ("units",),
+                f"{units} unit{'s' if units != 1 else ''} between the input and {classes} "
+                f"outputs: under 1/{HIDDEN_WIDTH_FAR_FACTOR} of the output size",
+                f"use at least {classes} units",
+            )
+
+
+@rule(
     "SPC102",
     "error",
     "softmax over a single unit",
