@@ -104,6 +104,11 @@ def test_diverged_loss() -> None:
     json.dumps(d.to_json(), allow_nan=False)  # no NaN reaches metrics.json
 
 
+def test_no_history() -> None:
+    d = _run({}, _metrics(0.9, 0.9))
+    assert d.fit == "no history" and diagnosis_markdown(d.to_json())[2].startswith("**no history**")
+
+
 def test_regression_reads_r2() -> None:
     spec = parse_spec(
         spec_text(

@@ -75,7 +75,8 @@ ADVICE = {
 @dataclass(frozen=True)
 class Diagnosis:
     fit: str
-    """`underfitting`, `overfitting`, `good fit`, `unknown fit`, `no validation` or `diverged`."""
+    """`underfitting`, `overfitting`, `good fit`, `unknown fit`, `no validation`, `diverged` or
+    `no history`."""
     summary: str
     """One sentence with the figures that decided it."""
     figures: dict[str, Any]
@@ -133,6 +134,8 @@ def diagnose(
     regression = spec.task.type == "regression"
     what = "1 - r2" if regression else "1 - accuracy"
     loss, val_loss = history.get("loss") or [], history.get("val_loss") or []
+    if not loss:
+        return Diagnosis("no history", "No learning curves were recorded.", {}, [])
     oscillation = _oscillation(loss, spec, params, train_samples) if _finite(loss) else None
     if not _finite(loss) or (val_loss and not _finite(val_loss)):
         bad = next((i + 1 for i, v in enumerate(loss) if not math.isfinite(v)), None)
