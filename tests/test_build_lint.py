@@ -24,6 +24,7 @@ def test_build_records_and_prints_the_lint(tmp_path):
     assert set(rules) == {"SPC202", "SPC208", "SPC303"}  # SPC303 reads the real split
     assert rules["SPC202"]["severity"] == "warning" and rules["SPC202"]["line"] > 1
     assert metrics["lint"] == result.metrics["lint"]
+    assert 0 < metrics["timings"]["lint"] < metrics["timings"]["total"]
 
     printed = stream.getvalue().splitlines()
     lint_lines = [line for line in printed if line.strip().startswith("lint:")]

@@ -3,6 +3,7 @@ printed at the start and recorded in `metrics.json` (`lint`) and `report.md` (`#
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .state import BuildState
@@ -15,7 +16,9 @@ def run_lint(state: BuildState) -> None:
     from specc.lint import run
 
     compiled = state.compiled
+    started = time.perf_counter()
     state.lint = run(compiled.loaded, compiled.graph, data=True)
+    state.progress.record("lint", time.perf_counter() - started)  # metrics.json timings.lint
     notes = 0
     for diagnostic in state.lint:
         if diagnostic.severity == "info":

@@ -48,7 +48,10 @@ def load_facts(ctx: LintContext) -> DataFacts:
     from specc.codegen.layout import MODULES
     from specc.codegen.loader import generated_modules
 
-    code = generate(ctx.loaded, ctx.graph)
+    try:
+        code = generate(ctx.loaded, ctx.graph)
+    except Exception as exc:  # a bug in specc (CodeAuditError): say it, do not crash the lint
+        return DataFacts(error=f"the data code could not be generated: {exc}")
     name = f"{MODULES['data']}.py"
     printed = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="specc-lint-") as folder:
