@@ -244,9 +244,10 @@ def test_validate_prints_lint_warnings_after_ok(tmp_path: Path) -> None:
 
 
 def test_validate_data_flag(tmp_path: Path) -> None:
-    spec = _write(tmp_path, {"seed": 0})
+    spec = _write(tmp_path, {"seed": 0, "training": {"batch_size": 24}})  # SPC201: a note
     assert "SPC303" not in _invoke("validate", spec).stdout
-    assert "SPC303" in _invoke("validate", "--data", spec).stdout
+    with_data = _invoke("validate", "--data", spec).stdout
+    assert "SPC303" in with_data and f"1 more note: specc lint --data {spec}" in with_data
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])

@@ -44,7 +44,8 @@ def validate_lint_lines(compiled: Compiled, *, data: bool) -> list[str]:
     notes = len(diagnostics) - len(shown)
     if notes:
         shown.append(
-            f"{notes} more note{'s' if notes != 1 else ''}: specc lint {compiled.loaded.path}"
+            f"{notes} more note{'s' if notes != 1 else ''}: specc lint "
+            f"{'--data ' if data else ''}{compiled.loaded.path}"
         )
     return shown
 

@@ -9,7 +9,7 @@ import here: `specc validate` and `specc lint` read this module.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from specc.spec.errors import Location, dotted
@@ -92,7 +92,6 @@ class LintContext:
     graph: Graph
     samples: int | None
     data: Any = None
-    cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def spec(self) -> Any:
