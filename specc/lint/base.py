@@ -26,6 +26,7 @@ __all__ = [
     "LintContext",
     "Rule",
     "Severity",
+    "regularisation",
     "rule",
 ]
 
@@ -105,6 +106,25 @@ class LintContext:
         split = self.spec.data.split
         n = self.samples
         return n - round(split.test * n) - round(split.validation * n)
+
+
+def regularisation(ctx: LintContext) -> list[str]:
+    """What in the spec fights overfitting, in words (the output layer's own dropout or penalty
+    does not count: SPC105 says why)."""
+    spec, found = ctx.spec, []
+    outputs = {node.path for node in ctx.graph.output_nodes}
+    layers = [
+        layer for i, layer in enumerate(spec.model.layers) if ("model", "layers", i) not in outputs
+    ]
+    if any(layer.type == "dropout" or getattr(layer, "dropout", 0.0) > 0 for layer in layers):
+        found.append("dropout")
+    if any(getattr(layer, "regularizer", None) is not None for layer in layers):
+        found.append("weight penalties")
+    if getattr(spec.training.optimizer, "weight_decay", 0.0) > 0:
+        found.append("weight decay")
+    if spec.training.early_stopping is not None:
+        found.append("early stopping")
+    return found
 
 
 Check = Callable[[LintContext], Iterable[Finding]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from .base import Finding, LintContext, rule
+from .base import Finding, LintContext, regularisation, rule
 
 # "The number of hidden neurons should be between the size of the input layer and the size of
 # the output layer ... less than twice the size of the input layer" (J. Heaton, Introduction to
@@ -54,16 +54,23 @@ def hidden_width(ctx: LintContext) -> Iterator[Finding]:
         return
     n_out = sum(math.prod(d or 1 for d in n.output.shape) for n in ctx.graph.output_nodes)
     limit = max(HIDDEN_WIDTH_INPUT_FACTOR * n_in, HIDDEN_WIDTH_FAR_FACTOR * max(n_in, n_out))
+    regularised = regularisation(ctx)
     for node in _hidden_weighted(ctx):
         units = getattr(node.layer, "units", None)
         if node.op == "dense" and units is not None and units > limit:
-            yield Finding(
-                node.path + ("units",),
+            message = (
                 f"{units} units for {n_in} input features and {n_out} output"
                 f"{'s' if n_out != 1 else ''}: more than {HIDDEN_WIDTH_FAR_FACTOR}x the larger "
-                "of the two",
+                "of the two"
+            )
+            if regularised:  # the spec keeps the extra capacity in check: a note
+                message += f"; the spec regularises ({', '.join(regularised)})"
+            yield Finding(
+                node.path + ("units",),
+                message,
                 f"try a width between the output size ({n_out}) and twice the input size "
                 f"({HIDDEN_WIDTH_INPUT_FACTOR * n_in}); widen only if the training loss stays high",
+                severity="info" if regularised else None,
             )
 
 

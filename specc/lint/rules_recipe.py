@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from .base import Finding, LintContext, rule
+from .base import Finding, LintContext, regularisation, rule
 
 # A training split this large makes one-example steps (pure SGD) and one-step epochs (batch
 # gradient descent) costly; below it either can be a deliberate choice.
@@ -96,25 +96,6 @@ def full_batch(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
-def _regularised(ctx: LintContext) -> list[str]:
-    """What in the spec fights overfitting, in words (the output layer's own dropout or penalty
-    does not count: SPC105 says why)."""
-    spec, found = ctx.spec, []
-    outputs = {node.path for node in ctx.graph.output_nodes}
-    layers = [
-        layer for i, layer in enumerate(spec.model.layers) if ("model", "layers", i) not in outputs
-    ]
-    if any(layer.type == "dropout" or getattr(layer, "dropout", 0.0) > 0 for layer in layers):
-        found.append("dropout")
-    if any(getattr(layer, "regularizer", None) is not None for layer in layers):
-        found.append("weight penalties")
-    if getattr(spec.training.optimizer, "weight_decay", 0.0) > 0:
-        found.append("weight decay")
-    if spec.training.early_stopping is not None:
-        found.append("early stopping")
-    return found
-
-
 @rule(
     "SPC205",
     "warning",
@@ -133,7 +114,7 @@ def params_per_sample(ctx: LintContext) -> Iterator[Finding]:
         f"{params:,} trainable parameters for {n:,} training examples "
         f"({params / n:.0f} per example): large network, small data"
     )
-    regularised = _regularised(ctx)
+    regularised = regularisation(ctx)
     if regularised:
         yield Finding(
             ("model", "layers"),
