@@ -136,18 +136,19 @@ NOT_FOR_VALIDATE = (
 )
 
 
-def test_validate_imports_only_what_it_needs() -> None:
-    """What keeps `specc validate` quick to start (speed itself is measured by
-    benchmarks/bench_validate_startup.py): none of `NOT_FOR_VALIDATE` is imported, and of the
-    spec models only `Spec` builds a validator (one build for the whole schema: defaults that
-    are models are made without validation, see `SpecModel`)."""
+@pytest.mark.parametrize("command", ["validate", "lint"])
+def test_validate_imports_only_what_it_needs(command: str) -> None:
+    """What keeps `specc validate` (and `specc lint` without `--data`) quick to start (speed
+    itself is measured by benchmarks/bench_validate_startup.py): none of `NOT_FOR_VALIDATE` is
+    imported, and of the spec models only `Spec` builds a validator (one build for the whole
+    schema: defaults that are models are made without validation, see `SpecModel`)."""
     code = textwrap.dedent(
         f"""
         import sys
         from specc.cli import cli
         from specc.spec.base import SpecModel
         try:
-            cli.main(args=["validate", {SPEC!r}], prog_name="specc", standalone_mode=False)
+            cli.main(args=[{command!r}, {SPEC!r}], prog_name="specc", standalone_mode=False)
         except SystemExit as exc:
             assert not exc.code, exc.code
         loaded = list(sys.modules)  # before this script imports json
