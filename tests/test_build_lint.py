@@ -29,7 +29,7 @@ def test_build_records_and_prints_the_lint(tmp_path):
     printed = stream.getvalue().splitlines()
     lint_lines = [line for line in printed if line.strip().startswith("lint:")]
     assert any("SPC202 warning training.batch_size" in line for line in lint_lines)
-    assert any("SPC303 warning data.split" in line for line in lint_lines)
+    assert any("SPC303 warning data:" in line for line in lint_lines)
     assert lint_lines[-1].strip() == "lint: 1 more note in report.md"  # SPC208, info
     first_epoch = next(i for i, line in enumerate(printed) if "epoch" in line)
     assert printed.index(lint_lines[0]) < first_epoch  # printed before training

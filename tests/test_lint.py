@@ -71,6 +71,18 @@ def test_diagnostic_points_at_the_field(tmp_path: Path) -> None:
     assert diagnostic.to_json()["line"] == diagnostic.location.line
 
 
+def test_a_default_is_said_to_be_one(tmp_path: Path) -> None:
+    change = {"training": {"epochs": 10, "batch_size": None}}  # batch size 32 by default
+    (tmp_path / "data.csv").write_text("a,b,label\n" + "1,2,0\n3,4,1\n" * 5, encoding="utf-8")
+    csv = EXAMPLES["SPC301"].fire
+    compiled = compile_spec_text(tmp_path, {**csv, **change})
+    (found,) = [d for d in run(compiled.loaded, compiled.graph) if d.rule == "SPC202"]
+    assert found.message.endswith("(a default: the field is not in the spec)")
+    lines = compiled.loaded.text.splitlines()
+    training_line = next(i for i, line in enumerate(lines, 1) if line.startswith("training:"))
+    assert found.location.line == training_line  # the section the default belongs to
+
+
 def test_ignore_skips_a_rule(tmp_path: Path) -> None:
     path = tmp_path / "spec.yaml"
     path.write_text(spec_text({"training": {"batch_size": 24}, "seed": None}), encoding="utf-8")

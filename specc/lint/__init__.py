@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from specc.spec.errors import Location
+
 from . import rules_model, rules_recipe, rules_transfer
 from .base import RULES, SEVERITIES, Diagnostic, LintContext, Rule
 from .samples import example_count
@@ -57,14 +59,18 @@ def run(
         if rule.id in skipped or (rule.data and not data):
             continue
         for finding in rule.check(ctx):
+            _, line, col, written = loaded.source.resolve(finding.path)
+            message = finding.message
+            if not written:  # located at the nearest section the file has
+                message += " (a default: the field is not in the spec)"
             found.append(
                 Diagnostic(
                     rule.id,
                     finding.severity or rule.severity,
                     finding.path,
-                    finding.message,
+                    message,
                     finding.hint,
-                    loaded.source.location(finding.path),
+                    Location(loaded.source.file, line, col),
                 )
             )
     order = {s: i for i, s in enumerate(SEVERITIES)}

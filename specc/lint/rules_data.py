@@ -141,7 +141,7 @@ def train_test_overlap(ctx: LintContext) -> Iterator[Finding]:
     shared = sum(1 for row in test if row in train)
     if shared:
         yield Finding(
-            ("data", "split"),
+            ("data",),
             f"{shared} of {len(test)} test examples have the same inputs as a training example",
             "remove repeated examples before splitting",
         )
