@@ -283,3 +283,19 @@ def test_a_regularised_wide_layer_is_only_a_note(tmp_path: Path) -> None:
     compiled = compile_spec_text(tmp_path, wide)
     (found,) = [d for d in run(compiled.loaded, compiled.graph) if d.rule == "SPC101"]
     assert found.severity == "info" and found.message.endswith("the spec regularises (dropout)")
+
+
+def test_a_failing_rule_is_an_error_finding_not_a_crash(tmp_path: Path) -> None:
+    from specc.lint.base import rule
+
+    def broken(ctx):
+        raise ZeroDivisionError("division by zero")
+
+    rule("SPC999", "info", "a broken rule", "For this test.")(broken)
+    try:
+        compiled = compile_spec_text(tmp_path, {})
+        (found,) = run(compiled.loaded, compiled.graph)
+        assert found.rule == "SPC999" and found.severity == "error"
+        assert "could not run: ZeroDivisionError: division by zero" in found.message
+    finally:
+        del RULES["SPC999"]

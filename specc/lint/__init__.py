@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from specc.spec.errors import Location
 
 from . import rules_model, rules_recipe, rules_transfer
-from .base import RULES, SEVERITIES, Diagnostic, LintContext, Rule
+from .base import RULES, SEVERITIES, Diagnostic, Finding, LintContext, Rule
 from .samples import example_count
 
 if TYPE_CHECKING:
@@ -39,6 +39,24 @@ def unknown_rules(ids: Iterable[str]) -> list[str]:
     return [i for i in ids if i not in RULES]
 
 
+def _findings(rule: Rule, ctx: LintContext) -> list[Finding]:
+    """The rule's findings; a rule that fails is one error finding, never a crash of the
+    command or the build that runs the lint."""
+    try:
+        return list(rule.check(ctx))
+    except Exception as exc:
+        from specc.excinfo import reason
+
+        return [
+            Finding(
+                (),
+                f"the rule could not run: {reason(exc)}",
+                "a bug in specc: please report it with the spec; `--ignore` skips the rule",
+                severity="error",
+            )
+        ]
+
+
 def run(
     loaded: LoadedSpec, graph: Graph, *, data: bool = False, ignore: Iterable[str] = ()
 ) -> list[Diagnostic]:
@@ -58,7 +76,7 @@ def run(
     for rule in RULES.values():
         if rule.id in skipped or (rule.data and not data):
             continue
-        for finding in rule.check(ctx):
+        for finding in _findings(rule, ctx):
             _, line, col, written = loaded.source.resolve(finding.path)
             message = finding.message
             if not written:  # located at the nearest section the file has
