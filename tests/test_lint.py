@@ -299,3 +299,17 @@ def test_a_failing_rule_is_an_error_finding_not_a_crash(tmp_path: Path) -> None:
         assert "could not run: ZeroDivisionError: division by zero" in found.message
     finally:
         del RULES["SPC999"]
+
+
+def test_an_all_missing_column_is_counted_not_warned_about(tmp_path: Path) -> None:
+    import warnings
+
+    rows = "".join(f"{i},nan,{i % 2}\n" for i in range(30))
+    (tmp_path / "data.csv").write_text("a,b,label\n" + rows, encoding="utf-8")
+    change = {**EXAMPLES["SPC304"].fire}
+    compiled = compile_spec_text(tmp_path, change)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = {d.rule: d for d in run(compiled.loaded, compiled.graph, data=True)}
+    assert "holds 30 NaN or inf values" in found["SPC304"].message
+    assert "SPC305" not in found  # a column with no value at all is not "constant"

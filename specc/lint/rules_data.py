@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,8 @@ def load_facts(ctx: LintContext) -> DataFacts:
                 x, y = modules["data"].load_examples()
                 splits = modules["data"].split_examples(x, y, ctx.spec.seed)
         except Exception as exc:  # the data's own problem, said by the generated code
-            return DataFacts(printed=printed.getvalue(), error=f"{exc}")
+            text = " ".join(str(exc).split()) or type(exc).__name__  # one line
+            return DataFacts(printed=printed.getvalue(), error=text)
     return DataFacts(x, y, splits, printed.getvalue())
 
 
@@ -194,7 +196,8 @@ def constant_features(ctx: LintContext) -> Iterator[Finding]:
         if array is None or array.dtype.kind != "f" or len(array) < 2:
             continue
         flat = array.reshape(len(array), -1)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: not constant
             constant = np.flatnonzero(np.nanmax(flat, axis=0) == np.nanmin(flat, axis=0))
         if constant.size:
             first = ", ".join(str(i) for i in constant[:8]) + (", ..." if constant.size > 8 else "")
