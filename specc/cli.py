@@ -1,7 +1,7 @@
 """The `specc` command line: thin click commands; domain errors become clean messages here.
 
-`validate`, `show`, `schema` and `codegen` never import tensorflow or onnxruntime; commands that
-need them import them lazily inside their own modules. Importing this module (what `specc
+`validate`, `lint`, `show`, `schema` and `codegen` never import tensorflow or onnxruntime; commands
+that need them import them lazily inside their own modules. Importing this module (what `specc
 --help` costs) loads click and the command definitions only: the spec package (pydantic, PyYAML)
 is imported by the commands that read a spec.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from specc import __version__
-from specc.commands import build, recipe, runtime, search
+from specc.commands import build, lint, recipe, runtime, search
 from specc.commands.common import EXIT_INVALID, compile_or_exit, report_spec_errors
 
 
@@ -27,9 +27,11 @@ def cli() -> None:
 @cli.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only, not `ok` lines.")
-def validate(specs: tuple[Path, ...], quiet: bool) -> None:
-    """Check specs: schema, cross-field rules and shapes. Prints `ok` per file or every error;
-    warnings (`warning: FILE:LINE:COL: ...`, data a spec provides but never reads) do not fail."""
+@click.option("--data", is_flag=True, help="Also load the data for the lint's data rules.")
+def validate(specs: tuple[Path, ...], quiet: bool, data: bool) -> None:
+    """Check specs: schema, cross-field rules and shapes. Prints `ok` per file or every error,
+    then the lint's warnings (`specc lint`); warnings (`warning: FILE:LINE:COL: ...`, data a
+    spec provides but never reads) do not fail."""
     from specc.pipeline import compile_spec
     from specc.spec import SpecErrors
 
@@ -45,6 +47,8 @@ def validate(specs: tuple[Path, ...], quiet: bool) -> None:
             click.echo(warning.format_warning())
         if not quiet:
             click.echo(f"{path}: ok")
+            for line in lint.validate_lint_lines(compiled, data=data):
+                click.echo(line)
     if failed:
         sys.exit(EXIT_INVALID)
 
@@ -85,6 +89,7 @@ def schema(output: Path | None) -> None:
 
 
 build.register(cli)
+lint.register(cli)
 runtime.register(cli)
 search.register(cli)
 recipe.register(cli)

@@ -97,6 +97,13 @@ def test_build_folder_is_complete(builds, spec):
     assert lock["training"]["optimizer"]["learning_rate"] > 0  # defaults written out
     report = (folder / "report.md").read_text()
     assert "passed" in report and "curves.png" in report
+    # the lint and the diagnosis of the learning curves, in both documents
+    assert not [d for d in metrics["lint"] if d["severity"] == "error"]
+    diagnosis = metrics["diagnosis"]
+    assert diagnosis["fit"] in ("good fit", "overfitting", "underfitting", "unknown fit")
+    assert diagnosis["figures"]["train_error"] is not None and diagnosis["advice"]
+    assert f"## Diagnosis\n\n**{diagnosis['fit']}**. {diagnosis['summary']}" in report
+    assert "## Lint\n" in report
 
 
 def test_unchanged_spec_is_a_no_op_and_force_rebuilds(builds):

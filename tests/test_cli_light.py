@@ -47,7 +47,7 @@ def test_short_help_option_and_version() -> None:
     assert version.exit_code == 0 and version.stdout.startswith("specc, version ")
 
 
-@pytest.mark.parametrize("name", sorted(["validate", "show", "schema", "codegen", "build"]))
+@pytest.mark.parametrize("name", sorted(["validate", "lint", "show", "schema", "codegen", "build"]))
 def test_command_help(name: str) -> None:
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0
@@ -80,12 +80,24 @@ def _run_in_process(args: list[str]) -> subprocess.CompletedProcess:
     ("args", "status"),
     [
         (["validate", SPEC], 0),
+        (["validate", "--data", SPEC], 0),
         (["validate", "tests/invalid/many_errors.yaml"], 2),
+        (["lint", SPEC], 0),
+        (["lint", "--data", "--format", "json", SPEC], 0),
         (["show", SPEC], 0),
         (["schema"], 0),
         (["codegen", SPEC, "-o", "{tmp}"], 0),
     ],
-    ids=["validate", "validate-invalid", "show", "schema", "codegen"],
+    ids=[
+        "validate",
+        "validate-data",
+        "validate-invalid",
+        "lint",
+        "lint-data",
+        "show",
+        "schema",
+        "codegen",
+    ],
 )
 def test_light_commands_do_not_import_heavy_libraries(
     args: list[str], status: int, tmp_path: Path
@@ -124,18 +136,19 @@ NOT_FOR_VALIDATE = (
 )
 
 
-def test_validate_imports_only_what_it_needs() -> None:
-    """What keeps `specc validate` quick to start (speed itself is measured by
-    benchmarks/bench_validate_startup.py): none of `NOT_FOR_VALIDATE` is imported, and of the
-    spec models only `Spec` builds a validator (one build for the whole schema: defaults that
-    are models are made without validation, see `SpecModel`)."""
+@pytest.mark.parametrize("command", ["validate", "lint"])
+def test_validate_imports_only_what_it_needs(command: str) -> None:
+    """What keeps `specc validate` (and `specc lint` without `--data`) quick to start (speed
+    itself is measured by benchmarks/bench_validate_startup.py): none of `NOT_FOR_VALIDATE` is
+    imported, and of the spec models only `Spec` builds a validator (one build for the whole
+    schema: defaults that are models are made without validation, see `SpecModel`)."""
     code = textwrap.dedent(
         f"""
         import sys
         from specc.cli import cli
         from specc.spec.base import SpecModel
         try:
-            cli.main(args=["validate", {SPEC!r}], prog_name="specc", standalone_mode=False)
+            cli.main(args=[{command!r}, {SPEC!r}], prog_name="specc", standalone_mode=False)
         except SystemExit as exc:
             assert not exc.code, exc.code
         loaded = list(sys.modules)  # before this script imports json
@@ -208,7 +221,10 @@ def test_help_loads_neither_the_spec_package_nor_pydantic() -> None:
         "specc.commands",
         "specc.commands.build",
         "specc.commands.common",
+        "specc.commands.lint",
+        "specc.commands.recipe",
         "specc.commands.runtime",
+        "specc.commands.search",
     ]
 
 

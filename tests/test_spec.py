@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,11 @@ def test_bundled_spec_validates(spec: Path, monkeypatch: pytest.MonkeyPatch) -> 
     relative = spec.relative_to(ROOT).as_posix()
     result = CliRunner().invoke(cli, ["validate", relative])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{relative}: ok\n"
+    first, *lint = result.stdout.splitlines()
+    assert first == f"{relative}: ok"
+    # then the lint's warnings, and how many notes `specc lint` adds
+    notes = re.compile(rf"\d+ more notes?: specc lint {re.escape(relative)}")
+    assert all(" SPC" in line or notes.fullmatch(line) for line in lint), lint
 
 
 def test_validate_quiet_prints_nothing_for_valid_specs(monkeypatch: pytest.MonkeyPatch) -> None:

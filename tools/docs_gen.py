@@ -1,7 +1,7 @@
 """Generate the reference documentation from the code, so it cannot drift from it.
 
     python -m tools.docs_gen            # rewrite docs/spec-reference.md, docs/cli.md,
-                                        # docs/specc.schema.json
+                                        # docs/specc.schema.json, docs/lint.md
     python -m tools.docs_gen --check    # exit 1 when a file is out of date
 
 `docs/spec-reference.md` comes from the pydantic models of the spec (types, defaults and the
@@ -523,7 +523,14 @@ def render_schema() -> str:
 
 def render_all() -> dict[str, str]:
     """Every generated file, by path relative to the repository root."""
-    return {REFERENCE: render_reference(), CLI: render_cli(), SCHEMA: render_schema()}
+    from .lint_docs import LINT, render_lint
+
+    return {
+        REFERENCE: render_reference(),
+        CLI: render_cli(),
+        SCHEMA: render_schema(),
+        LINT: render_lint(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,8 @@ from specc import __version__
 from specc.atomic import atomic_path, write_text
 from specc.passes.base import jsonable
 
+from .diagnosis import diagnosis_markdown, diagnosis_of
+from .lint_stage import lint_json, lint_markdown
 from .state import BuildState
 
 __all__ = ["metrics_document", "render"]
@@ -41,28 +43,6 @@ def _plot_curves(history: dict[str, list[float]], path: Path) -> None:
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
-
-
-def _diagnosis(history: dict[str, list[float]]) -> str:
-    """A plain reading of the learning curves: under-fitting, over-fitting or a healthy gap."""
-    loss, val = history.get("loss"), history.get("val_loss")
-    if not loss or not val:
-        return "No validation split: the curves cannot show over-fitting."
-    best = min(range(len(val)), key=val.__getitem__)
-    gap = val[best] - loss[best]
-    if best < len(val) - 1 and val[-1] > val[best] * 1.05:
-        return (
-            f"Validation loss was lowest at epoch {best + 1} and rose afterwards: over-fitting "
-            "began there (early stopping with restore_best_weights keeps the best epoch)."
-        )
-    if gap > 0.5 * max(abs(loss[best]), 1e-8):
-        return (
-            f"Validation loss ({val[best]:.4g}) sits well above training loss ({loss[best]:.4g}): "
-            "the model over-fits; more regularisation or data would help."
-        )
-    if len(loss) > 3 and loss[-1] > 0.98 * loss[-4]:
-        return "Training loss has flattened close to validation loss: capacity may be the limit."
-    return "Training and validation losses fall together: no sign of over-fitting."
 
 
 def _confusion(state: BuildState) -> list[str]:
@@ -140,6 +120,8 @@ def metrics_document(state: BuildState, built_at: str) -> dict[str, Any]:
         "onnx_bytes": exported.size_bytes,
         "passes": {r.kind: jsonable(dict(r.metrics)) for r in state.passes},
         "stages": jsonable([row.to_dict() for row in state.stages]),
+        "lint": lint_json(state),
+        "diagnosis": diagnosis_of(state).to_json(),
         "built_at": built_at,
     }
 
@@ -197,7 +179,9 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         "",
     ]
     if "curves" in keep and history:
-        lines += ["![learning curves](curves.png)", "", _diagnosis(history), ""]
+        lines += ["![learning curves](curves.png)", ""]
+    lines += diagnosis_markdown(metrics["diagnosis"])
+    lines += lint_markdown(state)
     lines += _confusion(state)
     lines += [
         "## Verification",

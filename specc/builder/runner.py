@@ -24,6 +24,7 @@ from specc.spec import lock_text
 
 from .errors import BuildError
 from .folder import BuildFolder
+from .lint_stage import run_lint
 from .nativelog import native_stderr_to
 from .progress import Progress
 from .state import BuildState
@@ -112,6 +113,7 @@ def build(
         code.write(staging / "code")
         progress.done(f"-> {out / 'code'}")
         state = BuildState(compiled, staging, code, progress)
+        run_lint(state)
         try:
             _run_stages(state)
         except BuildError as exc:

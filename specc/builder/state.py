@@ -68,6 +68,8 @@ class BuildState:
     """The closing comparison of every stage's model (`passes.measure.StageFigures`)."""
     metrics: dict[str, Any] = field(default_factory=dict)
     """The `metrics.json` document, once the report stage has rendered it."""
+    lint: list[Any] = field(default_factory=list)
+    """The lint's findings (`specc.lint.Diagnostic`), run with the data before training."""
 
     @property
     def spec(self) -> Any:

@@ -344,6 +344,9 @@ class Backbone(LayerBase):
     """Global pooling on the backbone output for `applications:` sources."""
     output_shape: list[PositiveInt] = Field(min_length=1)
     """Output shape without the batch axis; needed because shapes are inferred without TF."""
+    similarity: Literal["similar", "different"] | None = None
+    """How close the spec's data is to what the backbone was trained on; only `specc lint`
+    reads it, for its advice on what to freeze."""
 
 
 Layer = Annotated[
