@@ -1,6 +1,7 @@
 """Cross-field checks: mistakes no single field shows, all run by `validate`.
 
-Importing this module registers every check (`checks_model`, `checks_data`, `checks_passes`);
+Importing this module registers every check (`checks_model`, `checks_data`, `checks_passes`,
+`checks_prune`);
 `run_checks` runs them in order and returns every error, not just the first.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import checks_data, checks_model, checks_passes  # noqa: F401  (register their checks)
+from . import checks_data, checks_model, checks_passes, checks_prune  # noqa: F401
 from .checks_base import CHECKS
 from .errors import SpecError
 from .schema import Spec
