@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..spec.checks_prune import prune_entries, pruned_layers, skipped_layers
+from ..spec.checks_prune import following_norms, prune_entries, pruned_layers, skipped_layers
 from ..spec.schema import Spec
 from .pyfmt import constant, wrap
 from .summary import spec_ref
 
-__all__ = ["prune_callback", "prune_constants", "prune_settings"]
+__all__ = ["prune_callback", "prune_constants", "prune_settings", "prune_structured"]
 
 
 def prune_settings(spec: Spec) -> tuple[int, Any] | None:
@@ -43,6 +43,14 @@ def prune_constants(spec: Spec) -> list[list[str]]:
         )
     ]
     layers.append(constant("PRUNE_SPARSITY", pruned_layers(spec, settings)))
+    if settings.structured:
+        layers[0] = layers[0].replace("fraction of its weights", "fraction of its units")
+        layers += [
+            "# the batch norms after each pruned layer: their scale and offset are masked too, so "
+            "a pruned",
+            "# unit outputs exactly 0 and removing it changes nothing",
+            constant("PRUNE_NORMS", following_norms(spec, settings)),
+        ]
     schedule = [
         f"# {spec_ref(base + '.schedule', settings.schedule)}, start_epoch, end_fraction: the "
         "sparsity",
@@ -55,6 +63,13 @@ def prune_constants(spec: Spec) -> list[list[str]]:
 
 
 def prune_callback(spec: Spec) -> str | None:
-    """The entry of `fit_callbacks` (after early stopping, whose weights it prunes last), or
-    None without a `prune` pass."""
-    return None if prune_settings(spec) is None else "MagnitudePruning(steps_per_epoch)"
+    """The statement that makes the pruning callback (`pruning = ...`; it goes in
+    `fit_callbacks` after early stopping, whose weights it prunes last), or None without a
+    `prune` pass."""
+    return None if prune_settings(spec) is None else "pruning = MagnitudePruning(steps_per_epoch)"
+
+
+def prune_structured(spec: Spec) -> bool:
+    """Whether the spec's `prune` pass removes whole units and filters."""
+    found = prune_settings(spec)
+    return found is not None and found[1].structured

@@ -19,7 +19,7 @@ from ..spec.schema import Spec
 from ..spec.tasks import resolved_loss, resolved_metrics, task_kind
 from .layout import MODULES
 from .model_context import build_model_parameters
-from .prune_code import prune_callback, prune_constants
+from .prune_code import prune_callback, prune_constants, prune_structured
 from .pyfmt import INDENT, Call, Raw, literal, wrap
 from .summary import spec_ref
 
@@ -218,9 +218,10 @@ def _callbacks(spec: Spec) -> list[str]:
         items.append(Call("keras.callbacks.EarlyStopping", kwargs=tuple(kwargs)))
     pruning = prune_callback(spec)
     if pruning is not None:
-        items.append(Raw(pruning))
+        items.append(Raw("pruning"))
     items.append(Raw("*callbacks"))
-    lines = [f"{INDENT}fit_callbacks = ["]
+    lines = [f"{INDENT}{pruning}"] if pruning else []
+    lines += [f"{INDENT}fit_callbacks = ["]
     for item in items:
         lines += (
             item.lines(INDENT * 2, "", ",")
@@ -324,6 +325,7 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
         ),
         "keras_schedule": keras_schedule,
         "prune": prune,
+        "structured": prune_structured(spec),
         "steps_per_epoch": "1  # one full batch"
         if full_batch
         else "math.ceil(len(y_train) / BATCH_SIZE)",

@@ -1,8 +1,9 @@
 """The resolved spec (`spec.lock.yaml`): every field written out, defaults included.
 
 Given the lowered graph, the lock also writes what each `auto` became (the activation and
-initializer of every layer, the loss) and leaves out the `data` fields that do not apply to the
-dataset (`digits` for a scikit-learn dataset, say). Either way it validates as a spec again and
+initializer of every layer, the loss, the layers an unset `prune.skip` leaves dense) and leaves
+out the `data` fields that do not apply to the dataset (`digits` for a scikit-learn dataset,
+say). Either way it validates as a spec again and
 lowers to the same network. The spec hash is taken over the unresolved form (`lock_text(spec)`),
 which needs no graph.
 """
@@ -41,6 +42,9 @@ def _resolve(data: dict[str, Any], spec: Spec, graph: Graph) -> None:
             if layer.get(field) == "auto" and field in node.attrs:
                 layer[field] = node.attrs[field]
     data["training"].update(loss=resolved_loss(spec), metrics=resolved_metrics(spec))
+    for entry, given in zip(data["passes"], spec.passes, strict=True):
+        if given.kind == "prune" and given.prune.skip is None:  # unset: the output layers
+            entry["prune"]["skip"] = list(graph.outputs)
     if spec.data.type == "builtin":
         applies = DATASETS[spec.data.dataset].parameters
         for name in SYNTHETIC_PARAMETERS:

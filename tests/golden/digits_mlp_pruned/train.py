@@ -55,14 +55,14 @@ def evaluate(model, split):
 
 
 class KeepPruned(keras.constraints.Constraint):
-    """Multiplies a kernel by its pruning mask (1 kept, 0 pruned). The optimizer applies it after
+    """Multiplies a weight by its pruning mask (1 kept, 0 pruned). The optimizer applies it after
     every update, inside the compiled training step, so pruned weights stay exactly zero."""
 
     def __init__(self, mask):
         self.mask = mask
 
-    def __call__(self, kernel):
-        return kernel * self.mask
+    def __call__(self, weight):
+        return weight * self.mask
 
 
 def pruning_sparsity(step, target, start, end):
@@ -87,11 +87,17 @@ def magnitude_mask(kernel, sparsity):
     return mask.reshape(kernel.shape)
 
 
+def pruned_weights(model, name):
+    """The weights a mask of layer `name` zeroes: its kernel (biases are never pruned)."""
+    return [model.get_layer(name).kernel]
+
+
 class MagnitudePruning(keras.callbacks.Callback):
-    """Gradual magnitude pruning of the kernels of PRUNE_SPARSITY (biases are never pruned).
+    """Gradual magnitude pruning of the layers of PRUNE_SPARSITY.
 
     Each kernel gets a mask, applied by a KeepPruned constraint after every optimizer step. The
-    masks are recomputed from the weights' magnitudes at the end of each compiled call
+    masks are
+    recomputed from the weights' magnitudes at the end of each compiled call
     (STEPS_PER_EXECUTION steps) on the schedule; pruned weights are zero, so they stay pruned.
     At the end of training the target sparsity is applied once more (after early stopping may
     have restored earlier weights) and the constraints are removed: the saved model is a plain
@@ -108,7 +114,8 @@ class MagnitudePruning(keras.callbacks.Callback):
         for name in PRUNE_SPARSITY:
             kernel = self.model.get_layer(name).kernel
             self.masks[name] = tf.Variable(tf.ones(kernel.shape), trainable=False)
-            kernel.constraint = KeepPruned(self.masks[name])
+            for weight in pruned_weights(self.model, name):
+                weight.constraint = KeepPruned(self.masks[name])
         self.prune(0)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -117,16 +124,18 @@ class MagnitudePruning(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         self.prune(self.end)
         for name in PRUNE_SPARSITY:
-            self.model.get_layer(name).kernel.constraint = None
+            for weight in pruned_weights(self.model, name):
+                weight.constraint = None
 
     def prune(self, step):
         """Set every mask to the sparsity of `step` and zero the pruned weights now."""
         for name, target in PRUNE_SPARSITY.items():
-            kernel = self.model.get_layer(name).kernel
+            kernel = np.asarray(self.model.get_layer(name).kernel)
             sparsity = pruning_sparsity(step, target, self.start, self.end)
-            mask = magnitude_mask(np.asarray(kernel), sparsity)
+            mask = magnitude_mask(kernel, sparsity)
             self.masks[name].assign(mask)
-            kernel.assign(np.asarray(kernel) * mask)
+            for weight in pruned_weights(self.model, name):
+                weight.assign(np.asarray(weight) * mask)
 
 
 def save(model, history, folder):
@@ -168,8 +177,9 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
         metrics=["accuracy"],
         steps_per_execution=STEPS_PER_EXECUTION,
     )
+    pruning = MagnitudePruning(steps_per_epoch)
     fit_callbacks = [
-        MagnitudePruning(steps_per_epoch),
+        pruning,
         *callbacks,
     ]
 
