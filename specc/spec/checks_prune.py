@@ -141,9 +141,10 @@ def _names_errors(
 ) -> Iterator[SpecError]:
     for k, name in enumerate(given):
         if name not in types:
+            shown = f"`{name}`" if name.isidentifier() else repr(name)  # newlines, quotes
             yield SpecError(
                 path + ((name,) if what == "layers" else (k,)),
-                f"`{name}` in `{what}` is not a layer of the model",
+                f"{shown} in `{what}` is not a layer of the model",
                 did_you_mean(name, types) or f"layers: {', '.join(types)}",
             )
 
