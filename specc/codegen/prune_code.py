@@ -34,17 +34,14 @@ def prune_constants(spec: Spec) -> list[list[str]]:
     index, settings = found
     base = f"passes[{index}].prune"
     skipped = ", ".join(skipped_layers(spec, settings)) or "none"
-    layers = [
-        f"# {line}"
-        for line in wrap(
-            f"{spec_ref(base)}: the layers whose kernel is pruned, and the fraction of its "
-            f"weights zeroed at the end (target_sparsity, layers; skipped: {skipped})",
-            "# ",
-        )
-    ]
+    what = "units removed" if settings.structured else "weights zeroed"
+    text = (
+        f"{spec_ref(base)}: the layers whose kernel is pruned, and the fraction of its {what} "
+        f"at the end (target_sparsity, layers; skipped: {skipped})"
+    )
+    layers = [f"# {line}" for line in wrap(text, "# ")]
     layers.append(constant("PRUNE_SPARSITY", pruned_layers(spec, settings)))
     if settings.structured:
-        layers[0] = layers[0].replace("fraction of its weights", "fraction of its units")
         layers += [
             "# the batch norms after each pruned layer: their scale and offset are masked too, so "
             "a pruned",

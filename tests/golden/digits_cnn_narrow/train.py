@@ -29,8 +29,8 @@ LEARNING_RATE = 0.002
 BATCH_SIZE = 32
 # spec: training.epochs
 EPOCHS = 20
-# spec: passes[0].prune: the layers whose kernel is pruned, and the fraction of its units zeroed
-# at the end (target_sparsity, layers; skipped: digit)
+# spec: passes[0].prune: the layers whose kernel is pruned, and the fraction of its units removed at
+# the end (target_sparsity, layers; skipped: digit)
 PRUNE_SPARSITY = {"conv2d_1": 0.5, "conv2d_2": 0.5, "dense_1": 0.5}
 # the batch norms after each pruned layer: their scale and offset are masked too, so a pruned
 # unit outputs exactly 0 and removing it changes nothing
