@@ -91,6 +91,33 @@ def structured(tmp_path_factory):
         yield modules
 
 
+# --------------------------------------------------------------------------- what is pruned
+
+
+def test_layers_pruned_follow_overrides_and_skip(tmp_path):
+    from specc.spec.checks_prune import following_norms, pruned_layers, skipped_layers
+
+    spec = load_spec(_spec(tmp_path, CNN, "{target_sparsity: 0.5, layers: {conv2d_2: 0.7}}")).spec
+    settings = spec.passes[0].prune
+    assert skipped_layers(spec, settings) == ["digit"]  # unset: the output layer
+    assert pruned_layers(spec, settings) == {"conv2d_1": 0.5, "conv2d_2": 0.7, "dense_1": 0.5}
+    assert following_norms(spec, settings) == {"conv2d_1": ["batch_norm_1"]}
+    everything = settings.model_copy(update={"skip": []})
+    assert list(pruned_layers(spec, everything)) == ["conv2d_1", "conv2d_2", "dense_1", "digit"]
+
+
+def test_lock_writes_the_skipped_layers_and_validates_again(tmp_path):
+    import yaml
+
+    from specc.spec import lock_text
+
+    loaded = load_spec(_spec(tmp_path, MLP, "{target_sparsity: 0.8}"))
+    text = lock_text(loaded.spec, lower(loaded.spec))
+    assert yaml.safe_load(text)["passes"][0]["prune"]["skip"] == ["digit"]
+    (tmp_path / "lock.yaml").write_text(text, encoding="utf-8")
+    assert load_spec(tmp_path / "lock.yaml").spec.passes[0].prune.skip == ["digit"]
+
+
 # --------------------------------------------------------------------------- the schedule
 
 
