@@ -57,11 +57,25 @@ def _metrics(folder: Path) -> dict:
         ("digits_separable", "accuracy", 0.95),
         ("reverse_simple_rnn", "sequence_accuracy", 0.9),
         ("digits_given_test", "accuracy", 0.85),  # other writers than training: a harder test
+        ("digits_mlp_pruned", "accuracy", 0.95),
+        ("digits_cnn_narrow", "accuracy", 0.96),
     ],
 )
 def test_example_reaches_its_bar(builds, name, metric, bar):
     test = _metrics(builds[name])["metrics"]["test"]
     assert test[metric] >= bar, f"{name}: test {metric} {test[metric]:.4f} < {bar}"
+
+
+def test_prune_examples_reach_their_targets(builds):
+    """Unstructured: the pruned kernels hold the target's zeros; structured: narrower layers,
+    and the narrower spec written beside the model."""
+    for name in ("digits_mlp_pruned", "digits_cnn_narrow"):
+        metrics = _metrics(builds[name])
+        prune = metrics["passes"]["prune"]
+        assert prune["passed"] and prune["sparsity"] >= prune["target"] - prune["tolerance"]
+    assert "spec.pruned.yaml" in _metrics(builds["digits_cnn_narrow"])["artifacts"]
+    widths = _metrics(builds["digits_cnn_narrow"])["passes"]["prune"]["layers"]
+    assert all(v["units"] * 2 == v["units_before"] for v in widths.values())
 
 
 def test_seq2seq_reports_both_accuracies(builds):

@@ -19,6 +19,7 @@ from ..spec.schema import Spec
 from ..spec.tasks import resolved_loss, resolved_metrics, task_kind
 from .layout import MODULES
 from .model_context import build_model_parameters
+from .prune_code import prune_callback, prune_constants, prune_structured
 from .pyfmt import INDENT, Call, Raw, literal, wrap
 from .summary import spec_ref
 
@@ -123,6 +124,7 @@ def _constants(spec: Spec, image_inputs: list[str]) -> list[list[str]]:
         if aug.noise:
             lines.append(f"NOISE = {literal(aug.noise)}  # std of Gaussian noise, scaled units")
         groups.append(lines)
+    groups += prune_constants(spec)
     groups.append(
         [
             "# not from the spec: batches per call of the compiled training step, with no Python",
@@ -214,8 +216,12 @@ def _callbacks(spec: Spec) -> list[str]:
         if es.restore_best_weights:
             kwargs.append(("restore_best_weights", Raw("True")))
         items.append(Call("keras.callbacks.EarlyStopping", kwargs=tuple(kwargs)))
+    pruning = prune_callback(spec)
+    if pruning is not None:
+        items.append(Raw("pruning"))
     items.append(Raw("*callbacks"))
-    lines = [f"{INDENT}fit_callbacks = ["]
+    lines = [f"{INDENT}{pruning}"] if pruning else []
+    lines += [f"{INDENT}fit_callbacks = ["]
     for item in items:
         lines += (
             item.lines(INDENT * 2, "", ",")
@@ -278,6 +284,7 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
     keras_schedule = training.schedule.type in KERAS_SCHEDULES
     full_batch = training.batch_size == "full"
     synthetic = spec.data.type == "builtin" and spec.data.dataset.startswith("synthetic:")
+    prune = prune_callback(spec) is not None
     metrics = {
         "regression": "loss, MAE, MSE, RMSE and R^2",
         "seq2seq": "loss, token accuracy (teacher forced) and sequence accuracy (greedy decoding)",
@@ -300,7 +307,10 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
             "the train, validation and test splits; with an output folder it saves model.keras "
             "and history.csv there (default: the folder that holds this code/ folder)."
         ),
-        "numpy": task in ("regression", "seq2seq") or training.class_weight == "balanced" or noise,
+        "numpy": task in ("regression", "seq2seq")
+        or training.class_weight == "balanced"
+        or noise
+        or prune,
         "task": task,
         "constants": _constants(spec, image_inputs),
         "optimizer_doc": _optimizer_doc(spec),
@@ -314,12 +324,14 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
             _SCHEDULE_DOCS.get(training.schedule.type, ""),
         ),
         "keras_schedule": keras_schedule,
+        "prune": prune,
+        "structured": prune_structured(spec),
         "steps_per_epoch": "1  # one full batch"
         if full_batch
         else "math.ceil(len(y_train) / BATCH_SIZE)",
         "needs_math": training.schedule.type in ("cosine", "one_cycle")
         or task == "regression"
-        or (keras_schedule and not full_batch),
+        or ((keras_schedule or prune) and not full_batch),
         "build_args": ", ".join(
             f"{name}=ds.{name}" for name in build_model_parameters(loaded, graph)
         ),

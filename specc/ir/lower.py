@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..spec.errors import SpecError, SpecErrors
+from ..spec.names import layer_names, layer_reads
 from ..spec.schema import Spec
 from ..spec.tasks import task_kind
 from .graph import Graph, Node, TensorSpec
@@ -61,25 +62,8 @@ def resolve_initializer(initializer: str, activation: str) -> str:
 
 
 def _names(spec: Spec) -> list[str]:
-    """The name of every layer, generated where the spec leaves it out."""
-    used = {inp.name for inp in spec.model.inputs}
-    used.update(layer.name for layer in spec.model.layers if layer.name)
-    counters: dict[str, int] = {}
-    names = []
-    for layer in spec.model.layers:
-        if layer.name:
-            names.append(layer.name)
-            continue
-        k = counters.get(layer.type, 0)
-        while True:
-            k += 1
-            candidate = f"{layer.type}_{k}"
-            if candidate not in used:
-                break
-        counters[layer.type] = k
-        used.add(candidate)
-        names.append(candidate)
-    return names
+    """The name of every layer, generated where the spec leaves it out (`spec.names`)."""
+    return layer_names(spec)
 
 
 def _arity_error(layer: Any, op: str, count: int, path: tuple) -> SpecError | None:
@@ -114,10 +98,7 @@ def _arity_error(layer: Any, op: str, count: int, path: tuple) -> SpecError | No
 
 def _reads(spec: Spec, names: list[str], i: int) -> list[str]:
     """What layer `i` reads: its `inputs`, else the previous layer (or the first model input)."""
-    layer = spec.model.layers[i]
-    if layer.inputs:
-        return list(layer.inputs)
-    return [names[i - 1] if i else spec.model.inputs[0].name]
+    return layer_reads(spec, names, i)
 
 
 def _heads(spec: Spec, names: list[str], outputs: list[str]) -> dict[str, str]:

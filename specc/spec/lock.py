@@ -1,11 +1,12 @@
 """The resolved spec (`spec.lock.yaml`): every field written out, defaults included.
 
 Given the lowered graph, the lock also writes what each `auto` became (the activation and
-initializer of every layer, the loss), the array each input of an npz source reads and the
-archive of a given test split, and leaves out the `data` fields that do not apply to the
-dataset (`digits` for a scikit-learn dataset, say). Either way it validates as a spec again and
-lowers to the same network (with a given test split, `split.test` is 0 and written so). The spec
-hash is taken over the unresolved form (`lock_text(spec)`), which needs no graph.
+initializer of every layer, the loss, the layers an unset `prune.skip` leaves dense), the
+array each input of an npz source reads and the archive of a given test split, and leaves out
+the `data` fields that do not apply to the dataset (`digits` for a scikit-learn dataset, say).
+Either way it validates as a spec again and lowers to the same network (with a given test split,
+`split.test` is 0 and written so). The spec hash is taken over the unresolved form
+(`lock_text(spec)`), which needs no graph.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def _resolve(data: dict[str, Any], spec: Spec, graph: Graph) -> None:
             inp["source"] = array
         if spec.data.test is not None:
             data["data"]["test"]["path"] = spec.data.test.path or spec.data.path
+    for entry, given in zip(data["passes"], spec.passes, strict=True):
+        if given.kind == "prune" and given.prune.skip is None:  # unset: the output layers
+            entry["prune"]["skip"] = list(graph.outputs)
     if spec.data.type == "builtin":
         applies = DATASETS[spec.data.dataset].parameters
         for name in SYNTHETIC_PARAMETERS:

@@ -22,19 +22,36 @@ class Distill(SpecModel):
 
 
 class Prune(SpecModel):
-    """Magnitude pruning while training. Not available yet: the settings are part of the spec
-    language, but `specc validate` refuses a `prune` entry."""
+    """Gradual magnitude pruning while training (Zhu & Gupta, 2017): the kernels of dense and
+    convolution layers lose their smallest weights, the sparsity ramping from 0 to the target;
+    a mask keeps pruned weights exactly zero after every optimizer step, and the exported ONNX
+    model holds the zeros. Biases, normalisation, embedding, recurrent and attention weights are
+    never pruned. Zeros make the ONNX file compress (gzip) but onnxruntime no faster; with
+    `structured: true` whole units and filters go, and the network exported is narrower."""
 
     target_sparsity: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
-    """Fraction of weights zeroed at the end."""
+    """Fraction of each pruned kernel's weights that is zero at the end of training (with
+    `structured: true`, of each pruned layer's units or filters that is removed)."""
     schedule: Literal["constant", "polynomial"] = "polynomial"
-    """Reach the target at once or ramp up (polynomial, over the pruning window)."""
+    """`polynomial`: the sparsity ramps up as s_f (1 - (1 - (t - t0) / (t1 - t0))^3) from the
+    start step t0 to the end step t1; `constant`: the target from the start step on."""
     structured: bool = False
-    """Remove whole units/filters instead of single weights."""
+    """Remove whole units (dense) and filters (conv), those whose weights have the smallest L1
+    norm, instead of single weights; their bias and the batch norm after them are masked too, so
+    a removed unit outputs 0 and the network rebuilt without them after training (the model
+    exported, `spec.pruned.yaml` in the build folder) computes the same. Needs a plain stack of
+    layers, with only dense, conv, batch norm, dropout, activation (0 at 0), pooling and flatten
+    layers after a pruned one."""
     start_epoch: Annotated[int, Field(ge=0)] = 0
-    """Epoch at which pruning begins."""
+    """Epoch at which pruning begins (t0); must be below `training.epochs`."""
     end_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = 0.7
-    """Fraction of training by which the target sparsity is reached."""
+    """Fraction of the training steps (`training.epochs` of them) by which the target is reached
+    (t1); training goes on after it with the masks fixed, so the network recovers."""
+    layers: dict[str, Annotated[float, Field(gt=0.0, lt=1.0)]] = {}
+    """Per-layer target sparsity, by layer name, instead of `target_sparsity`."""
+    skip: list[str] | None = None
+    """Layers left dense; unset: the model's output layers (the last layer), whose few weights
+    matter most. `[]` prunes every dense and convolution layer."""
 
 
 class Quantize(SpecModel):
@@ -50,12 +67,12 @@ class Quantize(SpecModel):
 
 class PassEntry(SpecModel):
     """One compression pass: a mapping with exactly one of `distill`, `prune`, `quantize`. Passes
-    run in the order written; today only `quantize` runs (`distill` and `prune` are refused)."""
+    run in the order written; `distill` is not available yet (refused by `validate`)."""
 
     distill: Distill | None = None
     """Knowledge distillation (not available yet)."""
     prune: Prune | None = None
-    """Magnitude pruning (not available yet)."""
+    """Magnitude pruning while training."""
     quantize: Quantize | None = None
     """int8 quantization."""
 
