@@ -32,6 +32,13 @@ _MAX_CHOICE_DIGITS = 18
 _NP_DTYPES = {"float32": "np.float32", "int32": "np.int32", "int64": "np.int64"}
 
 
+def _title(name: str) -> str:
+    """The module docstring's first line, naming the spec when it fits in the line length."""
+    rest = "load every example, split, fit preprocessing statistics."
+    title = f"Data of the `{name}` model: {rest}"
+    return title if len(title) <= 97 else f"Data of the model: {rest}"
+
+
 def data_context(spec: Spec | LoadedSpec, spec_dir: str | Path) -> dict[str, Any]:
     """Context for `templates/data.py.j2`.
 
@@ -44,7 +51,7 @@ def data_context(spec: Spec | LoadedSpec, spec_dir: str | Path) -> dict[str, Any
     kind = task_kind(spec)
     synthetic = isinstance(data, BuiltinData) and DATASETS[data.dataset].synthetic
     context: dict[str, Any] = {
-        "spec_name": spec.name,
+        "title": _title(spec.name),
         "seed": spec.seed,
         "seed_comment": (
             "seed: drives the split and the generated examples"
