@@ -4,6 +4,8 @@ rules, its plot, and `--write` keeping the spec's comments."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -14,6 +16,8 @@ from specc.pipeline import compile_spec
 from specc.recipe.checks import run_checks
 from specc.recipe.harness import open_harness
 from specc.recipe.lrfind import _suggest, lr_find
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SPEC = """\
 specc: 1
@@ -128,3 +132,25 @@ def test_the_sweep_stops_when_the_loss_diverges(tmp_path):
         result = lr_find(harness, low=1e-4, high=1e3, steps=80)
     assert result.stopped == "diverged" and len(result.smoothed) < 80
     assert 1e-4 <= result.suggestion < result.rates[-1]
+
+
+@pytest.mark.slow
+def test_training_with_the_suggested_rate_keeps_the_test_metric(tmp_path):
+    """The range test's suggestion, written into an example spec, trains a model whose test
+    accuracy is at least 0.95 of the one the spec's own rate gives."""
+    from specc.builder import build
+    from specc.search.edit import set_values
+
+    source = ROOT / "specs" / "breast_cancer_mlp.yaml"
+    original = tmp_path / "original.yaml"
+    original.write_text(source.read_text())
+    with open_harness(compile_spec(original)) as harness:
+        suggestion = lr_find(harness).suggestion
+    suggested = tmp_path / "suggested.yaml"
+    rate = float(f"{suggestion:.3g}")
+    suggested.write_text(
+        set_values(original.read_text(), {("training", "optimizer", "learning_rate"): rate})
+    )
+    own = build(original, tmp_path / "own").metrics["metrics"]["test"]["accuracy"]
+    found = build(suggested, tmp_path / "found").metrics["metrics"]["test"]["accuracy"]
+    assert found >= 0.95 * own, f"rate {rate}: test accuracy {found:.4f} vs {own:.4f}"
