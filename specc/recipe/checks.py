@@ -58,8 +58,9 @@ OVERFIT_JUMP = 3.0
 """On the way down, the loss of the first steps (recorded one by one) may not jump above this
 multiple of its initial value: a rate that throws the weights around (say 10 for Adam) can
 still end on a memorised batch by saturating the outputs, but not without such a jump."""
-SHORT_EPOCHS = 5
-"""Epochs of the short runs (or the spec's epochs, if fewer)."""
+SHORT_STEPS = 300
+"""Optimizer steps of the short runs (in whole epochs, at most the spec's epochs): enough for a
+small model at the spec's own learning rate to show what it learns from its inputs."""
 CHANCE_MARGIN_SIGMAS = 3.0
 """Shuffled labels pass while validation accuracy is within 3 standard errors of chance (plus
 0.02), the spread of a guess on that many examples."""
@@ -90,7 +91,8 @@ def _loss(model: Any, x: dict, y: np.ndarray) -> float:
 
 
 def _short_fit(h: Harness, model: Any, x: dict, y: np.ndarray, validation: bool = True) -> Any:
-    epochs = min(SHORT_EPOCHS, h.spec.training.epochs)
+    per_epoch = math.ceil(len(y) / h.batch_size)
+    epochs = max(1, min(h.spec.training.epochs, math.ceil(SHORT_STEPS / per_epoch)))
     kwargs: dict[str, Any] = {}
     if validation and len(h.data.validation[1]):
         vx, vy = h.data.validation
