@@ -93,3 +93,20 @@ def test_report_html_renders_in_a_headless_browser(html_build):
     assert "&lt;script&gt;" in dom and "versi&lt;b&gt;color&lt;/b&gt;" in dom
     assert "Uncaught" not in run.stderr and ":CONSOLE" not in run.stderr
     assert "http://" not in page.read_text() and "https://" not in page.read_text()
+
+
+def test_tensorboard_logs_on_request(tmp_path):
+    """`training.tensorboard: true`: the generated code writes TensorBoard event files with the
+    per-epoch losses of both splits into `logs/` of the output folder."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    spec = tmp_path / "iris.yaml"
+    spec.write_text(SPEC.replace("training: {epochs: 3", "training: {tensorboard: true, epochs: 3"))
+    out = tmp_path / "out"
+    build(spec, out)
+    assert "keras.callbacks.TensorBoard(" in (out / "code" / "train.py").read_text()
+    for split in ("train", "validation"):
+        events = EventAccumulator(str(out / "logs" / split))
+        events.Reload()
+        tags = events.Tags()["tensors"] + events.Tags()["scalars"]
+        assert "epoch_loss" in tags, tags

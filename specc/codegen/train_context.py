@@ -219,6 +219,10 @@ def _callbacks(spec: Spec) -> list[str]:
     pruning = prune_callback(spec)
     if pruning is not None:
         items.append(Raw("pruning"))
+    if training.tensorboard:
+        log_dir = Raw('os.path.join(output_dir if output_dir is not None else ".", "logs")')
+        kwargs = (("log_dir", log_dir), ("histogram_freq", Raw("1")))
+        items.append(Call("keras.callbacks.TensorBoard", kwargs=kwargs))
     items.append(Raw("*callbacks"))
     lines = [f"{INDENT}{pruning}"] if pruning else []
     lines += [f"{INDENT}fit_callbacks = ["]

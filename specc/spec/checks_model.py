@@ -272,3 +272,17 @@ def passes_fit(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
                     ("passes", i, "distill"),
                     "distillation matches softened class probabilities; the task is regression",
                 )
+
+
+@check
+def tensorboard_installed(spec: Spec, _: Path) -> Iterator[SpecError]:
+    """`training.tensorboard` needs the TensorBoard package, which TensorFlow no longer brings;
+    asked without importing it."""
+    import importlib.util
+
+    if spec.training.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        yield SpecError(
+            ("training", "tensorboard"),
+            "TensorBoard logs need the `tensorboard` package, which is not installed",
+            "pip install 'specc[tensorboard]', or set `tensorboard: false`",
+        )

@@ -191,6 +191,9 @@ class Training(SpecModel):
     """Reshuffle the training split every epoch."""
     early_stopping: EarlyStopping | None = None
     """Stop early on a plateau."""
+    tensorboard: bool = False
+    """Write TensorBoard logs (losses and metrics per epoch, weight histograms) to `logs/` in
+    the output folder: `tensorboard --logdir build/<name>/logs`."""
     gradient_clipping: GradientClipping | None = None
     """Gradient clipping."""
     class_weight: Literal["none", "balanced"] | dict[str, Annotated[float, Field(gt=0.0)]] = "none"
