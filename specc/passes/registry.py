@@ -16,11 +16,11 @@ if TYPE_CHECKING:
 __all__ = ["NOT_AVAILABLE", "available", "get"]
 
 _MODULES = {
+    "distill": "specc.passes.distill",
     "quantize": "specc.passes.quantize",
 }
 
 NOT_AVAILABLE = {
-    "distill": "knowledge distillation is not available yet in this version of specc",
     "prune": "magnitude pruning is not available yet in this version of specc",
 }
 """Pass kinds the spec language knows but this version cannot run, and why."""
