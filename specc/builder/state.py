@@ -68,6 +68,8 @@ class BuildState:
     """The closing comparison of every stage's model (`passes.measure.StageFigures`)."""
     metrics: dict[str, Any] = field(default_factory=dict)
     """The `metrics.json` document, once the report stage has rendered it."""
+    compare: bool = False
+    """`specc build --compare`: also train the spec without its passes (`references.py`)."""
 
     @property
     def spec(self) -> Any:

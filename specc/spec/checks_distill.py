@@ -77,6 +77,12 @@ def _compare(spec: Spec, teacher: TeacherInfo, where: tuple) -> Iterator[SpecErr
             "train the teacher without distillation: chains and cycles of teachers are refused",
         )
         return
+    if teacher.kind == "spec" and teacher.name == spec.name:
+        yield SpecError(
+            where,
+            f"the teacher spec has the same name as this spec (`{spec.name}`)",
+            "a teacher spec is built into `<build folder>/../<its name>`: rename one of them",
+        )
     mine = tuple((i.name, tuple(i.shape), i.dtype) for i in spec.model.inputs)
     if teacher.inputs != mine:
         yield SpecError(

@@ -9,8 +9,6 @@ check compares with the student (`checks_distill`).
 from __future__ import annotations
 
 import contextvars
-import json
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +92,9 @@ def _read_spec(path: Path, load: Callable[[Path], Any]) -> TeacherInfo:
 
 
 def _read_keras(path: Path) -> TeacherInfo:
+    import json  # only here: `specc validate` of a spec without a .keras teacher stays light
+    import zipfile
+
     hint = "give the model.keras that a build (or keras.Model.save) wrote"
     try:
         with zipfile.ZipFile(path) as archive:
