@@ -19,7 +19,7 @@ from .errors import SpecError, SpecErrors
 from .schema import Spec
 from .teacher import KERAS_SUFFIX, SPEC_SUFFIXES, TeacherError, TeacherInfo, read_teacher, visiting
 
-__all__ = ["SUPPORTED_TASKS", "teacher_errors", "is_teacher_spec"]
+__all__ = ["SUPPORTED_TASKS", "is_teacher_spec", "teacher_errors", "teacher_spec_error"]
 
 SUPPORTED_TASKS = ("multiclass",)
 KNOWN_SUFFIXES = (*SPEC_SUFFIXES, KERAS_SUFFIX)
@@ -58,13 +58,7 @@ def teacher_errors(spec: Spec, base_dir: Path, load: Callable[[Path], Any]) -> I
             yield SpecError(where, exc.message, exc.hint)
             continue
         except SpecErrors as exc:
-            first = exc.errors[0].format() if exc.errors else "?"
-            n = len(exc.errors)
-            yield SpecError(
-                where,
-                f"the teacher spec has {n} error{'s' if n != 1 else ''}; first: {first}",
-                f"run `specc validate {path}`",
-            )
+            yield teacher_spec_error(where, path, exc)
             continue
         yield from _compare(spec, teacher, where)
 
@@ -82,6 +76,10 @@ def _compare(spec: Spec, teacher: TeacherInfo, where: tuple) -> Iterator[SpecErr
             where,
             f"the teacher spec has the same name as this spec (`{spec.name}`)",
             "a teacher spec is built into `<build folder>/../<its name>`: rename one of them",
+        )
+    for problem in teacher.problems:
+        yield SpecError(
+            where, problem, "the build copies the teacher's model and loads it in safe mode"
         )
     mine = tuple((i.name, tuple(i.shape), i.dtype) for i in spec.model.inputs)
     if teacher.inputs != mine:
@@ -106,6 +104,17 @@ def _compare(spec: Spec, teacher: TeacherInfo, where: tuple) -> Iterator[SpecErr
             f"the teacher has {teacher.classes} classes, this model {classes}",
             "teacher and student must classify into the same classes",
         )
+
+
+def teacher_spec_error(where: tuple, path: Path, errors: SpecErrors) -> SpecError:
+    """One error at the student's `teacher` field quoting the first of a teacher spec's own."""
+    first = errors.errors[0].format() if errors.errors else "?"
+    n = len(errors.errors)
+    return SpecError(
+        where,
+        f"the teacher spec has {n} error{'s' if n != 1 else ''}; first: {first}",
+        f"run `specc validate {path}`",
+    )
 
 
 def is_teacher_spec(teacher: str) -> bool:

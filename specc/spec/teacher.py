@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+_UNSAFE = frozenset({"Lambda"})
+"""Layers that run arbitrary Python: `keras.saving.load_model(safe_mode=True)` refuses them."""
 KERAS_SUFFIX = ".keras"
 
 _VISITING: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar(
@@ -59,6 +61,9 @@ class TeacherInfo:
     distills_from: tuple[str, ...] = ()
     """A teacher spec's own distill teachers (a teacher must not be distilled itself)."""
     name: str = ""
+    problems: tuple[str, ...] = ()
+    """What keeps the build from using this teacher (a spec that keeps no `model.keras`, a
+    layer Keras' safe mode refuses), as sentences."""
 
 
 def read_teacher(path: Path, load: Callable[[Path], Any]) -> TeacherInfo:
@@ -88,7 +93,13 @@ def _read_spec(path: Path, load: Callable[[Path], Any]) -> TeacherInfo:
     inputs = tuple((i.name, tuple(i.shape), i.dtype) for i in spec.model.inputs)
     classes = kind.classes(spec.task) if spec.task.type == "multiclass" else None
     teachers = tuple(e.distill.teacher for e in spec.passes if e.distill is not None)
-    return TeacherInfo("spec", inputs, spec.task.type, classes, teachers, spec.name)
+    lacking = [k for k in ("keras", "onnx") if k not in spec.export.keep]
+    problems = (
+        (f"the teacher spec does not keep {' and '.join(lacking)} (export.keep)",)
+        if lacking
+        else ()
+    )
+    return TeacherInfo("spec", inputs, spec.task.type, classes, teachers, spec.name, problems)
 
 
 def _read_keras(path: Path) -> TeacherInfo:
@@ -149,4 +160,11 @@ def _from_config(config: dict[str, Any]) -> TeacherInfo:
     softmax = output["class_name"] == "Dense" and cfg.get("activation") == "softmax"
     classes = int(cfg["units"]) if softmax else None
     task = "multiclass" if softmax else f"{output['class_name']} ({cfg.get('activation')})"
-    return TeacherInfo("keras", tuple(inputs), task, classes, (), str(body.get("name", "")))
+    unsafe = sorted({str(layer["class_name"]) for layer in body["layers"]} & _UNSAFE)
+    problems = tuple(
+        f"the teacher holds a {name} layer, which Keras' safe mode refuses to load"
+        for name in unsafe
+    )
+    return TeacherInfo(
+        "keras", tuple(inputs), task, classes, (), str(body.get("name", "")), problems
+    )
