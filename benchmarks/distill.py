@@ -6,17 +6,18 @@
 
 For each seed, `specc build --compare` of specs/digits_student.yaml (with only `seed` changed,
 and the optional overrides) trains in one run the student distilled from specs/digits_teacher.yaml
-and the same student from scratch (same data split, epochs and initial weights). The teacher is
-built once and reused. Test accuracies come from each build's `metrics.json`
-(`passes.distill`: measured on the ONNX models). Prints a markdown table: per seed, the scratch
-and distilled test accuracy and their difference, then the means, and the teacher's accuracy.
+and the same student from scratch (same data split, epochs and initial weights). The seed also
+draws the data split, so the teacher is built with the same seed (the same split: it never saw
+the student's test examples), once per seed, and reused by later runs with `--keep`. Test
+accuracies come from each build's `metrics.json` (`passes.distill`: measured on the ONNX
+models). Prints a markdown table: per seed, the teacher's, the scratch and the distilled test
+accuracy and the difference, then the means.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -57,38 +58,41 @@ def main() -> int:
 
     from specc.builder import build
 
-    work = Path(args.keep or tempfile.mkdtemp(prefix="specc-distill-"))
-    work.mkdir(parents=True, exist_ok=True)
-    shutil.copy(TEACHER, work / TEACHER.name)
+    root = Path(args.keep or tempfile.mkdtemp(prefix="specc-distill-"))
     rows = []
-    teacher_acc = None
     started = time.perf_counter()
     for seed in args.seeds:
-        spec = _variant(args, seed)
-        path = work / f"digits_student_seed{seed}.yaml"
-        path.write_text(yaml.safe_dump(spec, sort_keys=False))
-        result = build(path, work / "build" / f"student_seed{seed}", compare=True, force=True)
+        work = root / f"seed{seed}"
+        work.mkdir(parents=True, exist_ok=True)
+        teacher = yaml.safe_load(TEACHER.read_text())
+        teacher["seed"] = seed
+        (work / TEACHER.name).write_text(yaml.safe_dump(teacher, sort_keys=False))
+        path = work / STUDENT.name
+        path.write_text(yaml.safe_dump(_variant(args, seed), sort_keys=False))
+        result = build(path, work / "build" / "digits_student", compare=True, force=True)
         distill = result.metrics["passes"]["distill"]
         scratch = distill["scratch"]["test"]["accuracy"]
         student = distill["student"]["test"]["accuracy"]
         teacher_acc = distill["teacher"]["test"]["accuracy"]
-        rows.append((seed, scratch, student))
+        rows.append((seed, scratch, student, teacher_acc))
         print(f"seed {seed}: scratch {scratch:.4f}, distilled {student:.4f}", file=sys.stderr)
     first = _variant(args, args.seeds[0])
     d = first["passes"][0]["distill"]
     print(
         f"student: dense {first['model']['layers'][0]['units']}, {first['training']['epochs']} "
-        f"epochs; temperature {d['temperature']}, alpha {d['alpha']}; teacher test accuracy "
-        f"{teacher_acc:.4f}; {time.perf_counter() - started:.0f} s\n"
+        f"epochs; temperature {d['temperature']}, alpha {d['alpha']}; "
+        f"{time.perf_counter() - started:.0f} s\n"
     )
-    print("| seed | from scratch | distilled | difference |")
-    print("|---|---|---|---|")
-    for seed, scratch, student in rows:
-        print(f"| {seed} | {scratch:.4f} | {student:.4f} | {student - scratch:+.4f} |")
-    mean_s = statistics.mean(r[1] for r in rows)
-    mean_d = statistics.mean(r[2] for r in rows)
-    print(f"| mean | {mean_s:.4f} | {mean_d:.4f} | {mean_d - mean_s:+.4f} |")
-    print(json.dumps({"scratch": mean_s, "distilled": mean_d, "teacher": teacher_acc}))
+    print("| seed | teacher | from scratch | distilled | difference |")
+    print("|---|---|---|---|---|")
+    for seed, scratch, student, teacher_acc in rows:
+        print(
+            f"| {seed} | {teacher_acc:.4f} | {scratch:.4f} | {student:.4f} | "
+            f"{student - scratch:+.4f} |"
+        )
+    mean_t, mean_s, mean_d = (statistics.mean(r[i] for r in rows) for i in (3, 1, 2))
+    print(f"| mean | {mean_t:.4f} | {mean_s:.4f} | {mean_d:.4f} | {mean_d - mean_s:+.4f} |")
+    print(json.dumps({"teacher": mean_t, "scratch": mean_s, "distilled": mean_d}))
     return 0
 
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEACHER = """\
 specc: 1
 name: iris_teacher
-seed: 5
+seed: 3
 task: {type: multiclass, classes: 3}
 data: {type: builtin, dataset: "sklearn:iris"}
 model:
@@ -179,6 +179,7 @@ def test_report_and_metrics_have_the_distillation_section(pair) -> None:
     assert "## Distillation" in report and "`specc build --compare`" in report
     section = first.metrics["passes"]["distill"]
     assert section["scratch"] is None and section["helped"] is None
+    assert section["teacher"]["same_split"] is True and "another data split" not in report
     assert section["temperature"] == 3.0 and section["alpha"] == 0.25
     section = compared.metrics["passes"]["distill"]
     gain = section["student"]["test"]["accuracy"] - section["scratch"]["test"]["accuracy"]

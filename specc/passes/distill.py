@@ -103,12 +103,22 @@ def prepare(context: PassContext) -> None:
             folder=str(folder),
             built_at=metrics.get("built_at"),
             params=metrics.get("params", {}).get("total"),
+            same_split=_same_split(source, context.spec),
         )
     else:
         _copy(source, build_dir / TEACHER_FILE, "the teacher", "check the file")
         info.update(kind="keras", params=_export_keras_teacher(context))
     info["fingerprint"] = fingerprint(spec_dir, settings.teacher, build_dir)
     write_text(build_dir / TEACHER_JSON, json.dumps(info, indent=2) + "\n")
+
+
+def _same_split(teacher_spec: Path, spec: Any) -> bool:
+    """Whether the teacher spec draws the same data split as the student (the seed draws it):
+    only then has the teacher never trained on the student's test examples."""
+    from specc.spec import load_spec
+
+    teacher = load_spec(teacher_spec).spec
+    return teacher.seed == spec.seed and teacher.data == spec.data
 
 
 def _export_keras_teacher(context: PassContext) -> int:
@@ -233,6 +243,18 @@ def _markdown(m: dict[str, Any], rows: list) -> str:
         )
     else:
         lines.append(f"The teacher has {ratio:.1f} times the student's weights.")
+    same = teacher.get("same_split")
+    if same is False:
+        lines.append(
+            "Note: the teacher spec has another seed or data section, so another data split: it "
+            "may have trained on this model's test examples, which flatters the distilled "
+            "student. Give both specs the same seed and data."
+        )
+    elif same is None:
+        lines.append(
+            "The teacher is a Keras file: whether it trained on this model's test examples is "
+            "not known here."
+        )
     gain = m["gain"]
     if m["scratch"] is None:
         lines.append(

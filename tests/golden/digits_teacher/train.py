@@ -1,7 +1,7 @@
 """Train the digits_teacher model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-digits_teacher.yaml (spec hash 7cdb6a8bb12f95e1). Reports loss, accuracy on the train, validation
+digits_teacher.yaml (spec hash 7f794826e5831633). Reports loss, accuracy on the train, validation
 and test splits; with an output folder it saves model.keras and history.csv there (default: the
 folder that holds this code/ folder).
 
@@ -20,7 +20,7 @@ from spec_data import load_data
 from spec_model import build_model
 
 # spec: seed (weights, shuffling, dropout and augmentation)
-SEED = 11
+SEED = 1
 # spec: training.optimizer.learning_rate
 LEARNING_RATE = 0.001
 # spec: training.batch_size
