@@ -23,7 +23,7 @@ class Distill(SpecModel):
     up to date) or a trained `.keras` file (loaded in Keras' safe mode), relative to this spec.
     It must take the same inputs (names, shapes, dtypes) and end in a softmax over the same
     classes; a teacher spec must not be distilled itself."""
-    temperature: Annotated[float, Field(gt=0.0)] = 4.0
+    temperature: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 4.0
     """Softening temperature T of both distributions (the distillation loss is scaled by T^2,
     so its gradients keep their size as T changes)."""
     alpha: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
