@@ -63,10 +63,13 @@ def build_teachers(
         progress.say(f"      teacher {how} in {time.perf_counter() - started:.1f} s ({shown})")
 
 
-def references_current(metrics: dict[str, Any], compiled: Compiled, out: Path, compare: bool):
+def references_current(
+    metrics: dict[str, Any], compiled: Compiled, out: Path, compare: bool
+) -> bool:
     """Whether a finished build's teacher is still the one there, and its baseline is there
     when `compare` asks for one."""
-    if compare and not (out / BASELINE_DIR / "metrics.json").is_file():
+    baseline = compare and bool(compiled.spec.passes)  # without passes there is none
+    if baseline and not (out / BASELINE_DIR / "metrics.json").is_file():
         return False
     teachers = _teachers(compiled)
     if not teachers:
@@ -85,9 +88,11 @@ def build_baseline(
     """With `--compare`: the same spec without its passes, built into `<out>/baseline/`."""
     from specc.codegen import generate
 
+    progress = state.progress
+    if state.compare and not state.spec.passes:
+        progress.say("      --compare: this spec has no passes, so there is nothing to compare")
     if not state.compare or not state.spec.passes:
         return
-    progress = state.progress
     plain = state.spec.model_copy(update={"passes": []})
     loaded = dataclasses.replace(state.compiled.loaded, spec=plain)
     compiled = Compiled(loaded, state.compiled.graph)
