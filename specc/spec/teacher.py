@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+_WEIGHTS = "model.weights.h5"
+_HDF5 = b"\x89HDF\r\n\x1a\n"
 _UNSAFE = frozenset({"Lambda"})
 """Layers that run arbitrary Python: `keras.saving.load_model(safe_mode=True)` refuses them."""
 KERAS_SUFFIX = ".keras"
@@ -110,6 +112,8 @@ def _read_keras(path: Path) -> TeacherInfo:
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json").decode("utf-8"))
+            names = archive.namelist()
+            weights = archive.open(_WEIGHTS).read(len(_HDF5)) if _WEIGHTS in names else _HDF5
     except zipfile.BadZipFile:
         why = "not a zip archive"
     except KeyError:
@@ -118,6 +122,8 @@ def _read_keras(path: Path) -> TeacherInfo:
         raise TeacherError(f"`{path.name}` cannot be read: {exc}", hint) from None
     else:
         why = ""
+    if not why and weights != _HDF5:
+        why = f"{_WEIGHTS} is not an HDF5 file"
     if why:
         raise TeacherError(f"`{path.name}` is not a Keras model file ({why})", hint)
     try:
