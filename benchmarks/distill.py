@@ -54,6 +54,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--units", type=int, help="width of the student's hidden layer")
     parser.add_argument("--keep", type=Path, help="keep the builds in this folder")
+    parser.add_argument("--teacher", type=Path, default=TEACHER, help="another teacher spec")
     args = parser.parse_args()
 
     from specc.builder import build
@@ -64,7 +65,7 @@ def main() -> int:
     for seed in args.seeds:
         work = root / f"seed{seed}"
         work.mkdir(parents=True, exist_ok=True)
-        teacher = yaml.safe_load(TEACHER.read_text())
+        teacher = yaml.safe_load(args.teacher.read_text())
         teacher["seed"] = seed
         (work / TEACHER.name).write_text(yaml.safe_dump(teacher, sort_keys=False))
         path = work / STUDENT.name
