@@ -48,6 +48,11 @@ def load_teacher(output_dir):
     """The trained teacher, TEACHER_FILE in `output_dir` (default: the folder that holds this
     code/ folder), loaded in Keras' safe mode and frozen."""
     folder = Path(__file__).resolve().parent.parent if output_dir is None else Path(output_dir)
+    if not (folder / TEACHER_FILE).is_file():
+        raise FileNotFoundError(
+            f"no teacher model {folder / TEACHER_FILE}: the build puts it beside code/; "
+            "copy it into the output folder"
+        )
     teacher = keras.saving.load_model(folder / TEACHER_FILE, compile=False, safe_mode=True)
     teacher.trainable = False
     return teacher
