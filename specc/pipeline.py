@@ -42,9 +42,28 @@ def compile_spec(path: str | Path, text: str | None = None) -> Compiled:
         shapes = [e for e in shapes if not any(_nested(e.path, p) for p in reported)]
         raise SpecErrors([*errors.errors, *shapes]) from None
     graph, problems = _lower(loaded)
+    problems += _teacher_shapes(loaded)
     if problems:
         raise SpecErrors(problems)
     return Compiled(loaded, graph)
+
+
+def _teacher_shapes(loaded: LoadedSpec) -> list[SpecError]:
+    """Shape errors of the spec's distillation teachers (their schema and cross-field errors
+    are found when the spec loads), located at the student's `teacher` field."""
+    from specc.spec.checks_distill import is_teacher_spec, teacher_spec_error
+
+    problems = []
+    for i, entry in enumerate(loaded.spec.passes):
+        if entry.distill is None or not is_teacher_spec(entry.distill.teacher):
+            continue
+        path = loaded.base_dir / entry.distill.teacher
+        try:
+            compile_spec(path)
+        except SpecErrors as errors:
+            where = ("passes", i, "distill", "teacher")
+            problems.append(loaded.locate(teacher_spec_error(where, path, errors)))
+    return problems
 
 
 def _lower(loaded: LoadedSpec) -> tuple[Graph | None, list[SpecError]]:

@@ -59,6 +59,8 @@ def _metrics(folder: Path) -> dict:
         ("digits_given_test", "accuracy", 0.85),  # other writers than training: a harder test
         ("digits_mlp_pruned", "accuracy", 0.95),
         ("digits_cnn_narrow", "accuracy", 0.96),
+        ("digits_teacher", "accuracy", 0.96),
+        ("digits_student", "accuracy", 0.92),
     ],
 )
 def test_example_reaches_its_bar(builds, name, metric, bar):
@@ -252,3 +254,31 @@ def test_quantize_pass_meets_its_bounds(builds, name):
     feed = {i.name: data[i.name] for i in session.get_inputs()}
     (out,) = session.run(None, feed)
     assert out.shape[0] == len(data["y"])
+
+
+def test_distilled_student_is_the_student_alone_and_its_train_py_runs_standalone(builds, tmp_path):
+    """The distilled student's ONNX model holds the student's weights only (far fewer than the
+    teacher's), and its train.py, run alone with the teacher beside it, gives the same model."""
+    import shutil
+
+    from specc.passes.measure import weight_counts
+
+    folder = builds["digits_student"]
+    metrics = _metrics(folder)
+    distill = metrics["passes"]["distill"]
+    assert distill["passed"] and distill["teacher"]["kind"] == "spec"
+    assert weight_counts(folder / "model.onnx")[0] * 10 < weight_counts(folder / "teacher.onnx")[0]
+    shutil.copy(folder / "teacher.keras", tmp_path / "teacher.keras")
+    env = {**os.environ, "PYTHONPATH": "", "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "train.py", "--quiet", "--output-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=folder / "code",
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    test_line = next(line for line in done.stdout.splitlines() if line.startswith("test:"))
+    accuracy = float(test_line.split("accuracy")[1].split(",")[0])
+    assert accuracy == pytest.approx(metrics["metrics"]["test"]["accuracy"], abs=5e-5)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from specc.atomic import atomic_path, write_text
 from specc.pipeline import Compiled, compile_spec
 from specc.spec import lock_text
 
+from . import references
 from .errors import BuildError
 from .folder import BuildFolder
 from .lint_stage import run_lint
@@ -69,9 +71,12 @@ def build(
     force: bool = False,
     progress: Progress | None = None,
     spec_text: str | None = None,
+    compare: bool = False,
 ) -> BuildResult:
     """Build one spec into `output_dir` (default `build/<name>`). With `spec_text`, that text
-    is the spec, read as if it were the file `spec_path` (a search trial, say).
+    is the spec, read as if it were the file `spec_path` (a search trial, say). With `compare`,
+    the same spec is also trained without its passes into `<output_dir>/baseline/`
+    (`references.py`).
 
     Raises `SpecErrors` for an invalid spec and `BuildError` when a stage fails.
     """
@@ -99,10 +104,13 @@ def build(
             "nothing was written or run; this is a bug in specc, please report it with the spec",
         ) from exc
     spec_hash = compiled.loaded.spec_hash
+    references.build_teachers(compiled, out, build, progress)
     with BuildFolder(out, on_wait=progress.say) as folder:
         if not force:
             existing = _up_to_date(out, spec_hash, code.hash, [e.kind for e in spec.passes])
-            if existing is not None:
+            if existing is not None and references.references_current(
+                existing, compiled, out, compare
+            ):
                 progress.done()
                 progress.say(
                     f"{out}: up to date (spec {spec_hash} and code unchanged); --force rebuilds"
@@ -112,7 +120,7 @@ def build(
         write_text(staging / "spec.lock.yaml", lock_text(spec, compiled.graph))
         code.write(staging / "code")
         progress.done(f"-> {out / 'code'}")
-        state = BuildState(compiled, staging, code, progress)
+        state = BuildState(compiled, staging, code, progress, compare=compare)
         run_lint(state)
         try:
             _run_stages(state)
@@ -130,18 +138,23 @@ def build(
 
 def _run_stages(state: BuildState) -> None:
     """The heavy stages, then the report; each adds its result to `state`."""
+    with native_stderr_to(state.out / "build.log", state.progress):
+        _heavy_stages(state)
+    state.metrics = _report(state)
+
+
+def _heavy_stages(state: BuildState) -> None:
     from . import stages
 
-    with native_stderr_to(state.out / "build.log", state.progress):
-        for stage in (
-            stages.train,
-            stages.export,
-            stages.verify,
-            stages.run_passes,
-            stages.compare,
-        ):
-            stage(state)
-    state.metrics = _report(state)
+    for stage in (
+        stages.train,
+        stages.export,
+        stages.verify,
+        partial(references.build_baseline, heavy=_heavy_stages, report=_report),
+        stages.run_passes,
+        stages.compare,
+    ):
+        stage(state)
 
 
 def _moved(error: BuildError, staging: Path, kept: Path | None) -> BuildError:

@@ -41,7 +41,7 @@ def _prepare_passes(state: BuildState) -> None:
     if not state.spec.passes:
         return
     try:
-        prepare(state.spec, state.out)
+        prepare(state.spec, state.out, state.compiled.loaded.base_dir)
     except PassError as exc:
         raise BuildError("train", f"before training: {exc}") from exc
 
@@ -231,7 +231,14 @@ def run_passes(state: BuildState) -> None:
 
     try:
         for phase in (Phase.TRAINING, Phase.AFTER_EXPORT):
-            run_phase(phase, state.spec, state.out, on_start=started, on_done=finished)
+            run_phase(
+                phase,
+                state.spec,
+                state.out,
+                on_start=started,
+                on_done=finished,
+                spec_dir=state.compiled.loaded.base_dir,
+            )
     except PassError as exc:
         if exc.result is not None:
             state.passes.append(exc.result)
@@ -251,6 +258,8 @@ def compare(state: BuildState) -> None:
     from specc.passes.measure import measure_stages
     from specc.passes.registry import get
 
+    from .references import baseline_row
+
     if not state.spec.passes or state.exported is None or state.trained is None:
         return
     progress = state.progress
@@ -259,6 +268,7 @@ def compare(state: BuildState) -> None:
     after = [s for r in state.passes if get(r.kind).phase is Phase.AFTER_EXPORT for s in r.stages]
     trained = [r.kind for r in state.passes if get(r.kind).phase is Phase.TRAINING]
     name = "float model" + (f" ({', '.join(trained)})" if trained else "")
+    before = [*before, *baseline_row(state.out)]  # `specc build --compare`
     models = dict([*before, (name, state.exported.path.name), *after])
     test = {**state.trained.x_test, "y": state.trained.y_test}
     try:

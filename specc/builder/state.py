@@ -70,6 +70,8 @@ class BuildState:
     """The `metrics.json` document, once the report stage has rendered it."""
     lint: list[Any] = field(default_factory=list)
     """The lint's findings (`specc.lint.Diagnostic`), run with the data before training."""
+    compare: bool = False
+    """`specc build --compare`: also train the spec without its passes (`references.py`)."""
 
     @property
     def spec(self) -> Any:

@@ -17,6 +17,7 @@ from ..ir.graph import Graph
 from ..spec import LoadedSpec
 from ..spec.schema import Spec
 from ..spec.tasks import resolved_loss, resolved_metrics, task_kind
+from .distill_code import distill_context, distill_fit
 from .layout import MODULES
 from .model_context import build_model_parameters
 from .prune_code import prune_callback, prune_constants, prune_structured
@@ -235,7 +236,9 @@ def _callbacks(spec: Spec) -> list[str]:
     return lines + [f"{INDENT}]"]
 
 
-def _fit(spec: Spec, augment: bool, noise: bool, has_validation: bool, one_hot: bool) -> list[str]:
+def _fit(
+    spec: Spec, augment: bool, noise: bool, has_validation: bool, one_hot: bool, fitted: str
+) -> list[str]:
     training = spec.training
     batch = "BATCH_SIZE" if training.batch_size != "full" else "len(y_train)"
     y_train = "one_hot(y_train)" if one_hot else "y_train"
@@ -259,7 +262,7 @@ def _fit(spec: Spec, augment: bool, noise: bool, has_validation: bool, one_hot: 
     if training.class_weight != "none":
         kwargs.append(("class_weight", Raw("class_weight")))
     kwargs += [("callbacks", Raw("fit_callbacks")), ("verbose", Raw("verbose"))]
-    return Call("model.fit", tuple(args), tuple(kwargs)).lines(INDENT, "history = ")
+    return Call(f"{fitted}.fit", tuple(args), tuple(kwargs)).lines(INDENT, "history = ")
 
 
 def _decoder_input(graph: Graph) -> str:
@@ -321,7 +324,9 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
         "optimizer_lines": _optimizer(spec),
         "compile_lines": _compile(spec),
         "callback_lines": _callbacks(spec),
-        "fit_lines": _fit(spec, bool(image_inputs), noise, has_validation, one_hot),
+        "fit_lines": _fit(
+            spec, bool(image_inputs), noise, has_validation, one_hot, distill_fit(spec)
+        ),
         "schedule": training.schedule.type,
         "schedule_doc": _doc(
             spec_ref("training.schedule", training.schedule.type),
@@ -360,4 +365,7 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
         "one_hot": one_hot,
         "import_start_token": task == "seq2seq" and synthetic,
         "decoder_input": literal(_decoder_input(graph)) if task == "seq2seq" else None,
+        **distill_context(
+            spec, loss, tuple(_METRIC_CODE[m] for m in resolve_metrics(spec)), keras_schedule
+        ),
     }

@@ -20,10 +20,21 @@ __all__ = ["register"]
     help="Build folder (default: build/<name>); with several specs, a parent folder.",
 )
 @click.option("--force", is_flag=True, help="Rebuild even when the spec and code are unchanged.")
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Also train the spec without its passes (into <build folder>/baseline) and compare "
+    "them side by side in report.md (a distilled student against one trained from scratch).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors and the result line.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of failures.")
 def build(
-    specs: tuple[Path, ...], output: Path | None, force: bool, quiet: bool, debug: bool
+    specs: tuple[Path, ...],
+    output: Path | None,
+    force: bool,
+    compare: bool,
+    quiet: bool,
+    debug: bool,
 ) -> None:
     """Validate, generate Keras code, train it, export ONNX and verify it against Keras."""
     from specc.builder import BuildError, Progress
@@ -37,7 +48,7 @@ def build(
     for spec, out in zip(specs, spec_output_dirs(specs, output), strict=True):
         progress = Progress(quiet=quiet)
         try:
-            result = run_build(spec, out, force=force, progress=progress)
+            result = run_build(spec, out, force=force, progress=progress, compare=compare)
         except SpecErrors as errors:
             report_spec_errors(errors)
             status = max(status, EXIT_INVALID)

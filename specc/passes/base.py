@@ -111,6 +111,8 @@ class PassContext:
     """Its position in the spec's `passes` list."""
     ran_before: tuple[str, ...] = ()
     """Kinds of the passes that ran before it in this build, in order."""
+    spec_dir: Path | None = None
+    """The folder the spec's relative paths resolve against (a distillation teacher)."""
 
 
 @dataclass(frozen=True)

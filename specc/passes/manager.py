@@ -19,16 +19,17 @@ from .registry import get
 __all__ = ["prepare", "run_phase"]
 
 
-def _contexts(spec: Any, build_dir: Path):
+def _contexts(spec: Any, build_dir: Path, spec_dir: Path | None):
     """(PassInfo, PassContext) of every pass of the spec, in spec order."""
     for index, entry in enumerate(spec.passes):
-        yield get(entry.kind), PassContext(build_dir, spec, getattr(entry, entry.kind), index)
+        settings = getattr(entry, entry.kind)
+        yield get(entry.kind), PassContext(build_dir, spec, settings, index, spec_dir=spec_dir)
 
 
-def prepare(spec: Any, build_dir: Path) -> None:
+def prepare(spec: Any, build_dir: Path, spec_dir: Path | None = None) -> None:
     """Run the `prepare` step of every pass that has one, in spec order, before training.
     Raises `PassError` naming the pass that failed."""
-    for info, context in _contexts(spec, build_dir):
+    for info, context in _contexts(spec, build_dir, spec_dir):
         if info.prepare is None:
             continue
         try:
@@ -46,6 +47,7 @@ def run_phase(
     *,
     on_start: Callable[[str, Any], None] | None = None,
     on_done: Callable[[PassResult], None] | None = None,
+    spec_dir: Path | None = None,
 ) -> list[PassResult]:
     """Run every pass of `spec.passes` whose phase is `phase`; return their results in order.
 
@@ -59,7 +61,7 @@ def run_phase(
             continue
         settings = getattr(entry, entry.kind)
         ran_before = tuple(r.kind for r in results)
-        context = PassContext(build_dir, spec, settings, index, ran_before)
+        context = PassContext(build_dir, spec, settings, index, ran_before, spec_dir)
         if on_start is not None:
             on_start(info.kind, settings)
         try:

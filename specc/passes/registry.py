@@ -16,13 +16,12 @@ if TYPE_CHECKING:
 __all__ = ["NOT_AVAILABLE", "available", "get"]
 
 _MODULES = {
+    "distill": "specc.passes.distill",
     "prune": "specc.passes.prune",
     "quantize": "specc.passes.quantize",
 }
 
-NOT_AVAILABLE = {
-    "distill": "knowledge distillation is not available yet in this version of specc",
-}
+NOT_AVAILABLE: dict[str, str] = {}
 """Pass kinds the spec language knows but this version cannot run, and why."""
 
 

@@ -101,8 +101,10 @@ def _validate(data: Any, source: SourceMap, path: Path, text: str) -> LoadedSpec
     loaded = LoadedSpec(spec, path, source, text)
 
     from .checks import run_checks, run_warnings
+    from .checks_distill import teacher_errors
 
     problems = [loaded.locate(e) for e in run_checks(spec, loaded.base_dir)]
+    problems += [loaded.locate(e) for e in teacher_errors(spec, loaded.base_dir, load_spec)]
     if problems:
         raise SpecErrors(problems, spec=loaded)
     warnings = tuple(loaded.locate(w) for w in run_warnings(spec, loaded.base_dir))

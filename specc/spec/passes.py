@@ -10,15 +10,25 @@ from .base import PositiveInt, SpecModel
 
 
 class Distill(SpecModel):
-    """Knowledge distillation from a teacher into this model. Not available yet: the settings
-    are part of the spec language, but `specc validate` refuses a `distill` entry."""
+    """Knowledge distillation: this model (the student) learns from the labels and from the
+    softened class probabilities of a larger, trained teacher (Keras' `keras.distillation`:
+    loss = alpha * CE(labels, student) + (1 - alpha) * T^2 * KL(teacher_T || student_T), where
+    p_T = softmax(log p / T)). Multiclass tasks only: binary, multilabel and regression outputs
+    have no softmax distribution over classes to match. The exported model is the student alone;
+    `specc build --compare` also trains it without the pass, to show whether distillation
+    helped."""
 
     teacher: str = Field(min_length=1)
-    """A teacher spec (`.yaml`, built first) or a trained `.keras` file, relative to this spec."""
-    temperature: Annotated[float, Field(gt=0.0)] = 4.0
-    """Softening temperature of both distributions."""
+    """A teacher spec (`.yaml`: built first into `<build folder>/../<teacher name>`, reused while
+    up to date) or a trained `.keras` file (loaded in Keras' safe mode), relative to this spec.
+    It must take the same inputs (names, shapes, dtypes) and end in a softmax over the same
+    classes; a teacher spec must not be distilled itself."""
+    temperature: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 4.0
+    """Softening temperature T of both distributions (the distillation loss is scaled by T^2,
+    so its gradients keep their size as T changes)."""
     alpha: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
-    """Weight of the hard-label loss; 1 - alpha goes to the distillation loss."""
+    """Weight of the hard-label loss; 1 - alpha goes to the distillation loss (Keras'
+    `Distiller(student_loss_weight=alpha)`)."""
 
 
 class Prune(SpecModel):
@@ -67,10 +77,10 @@ class Quantize(SpecModel):
 
 class PassEntry(SpecModel):
     """One compression pass: a mapping with exactly one of `distill`, `prune`, `quantize`. Passes
-    run in the order written; `distill` is not available yet (refused by `validate`)."""
+    run in the order written."""
 
     distill: Distill | None = None
-    """Knowledge distillation (not available yet)."""
+    """Knowledge distillation from a teacher."""
     prune: Prune | None = None
     """Magnitude pruning while training."""
     quantize: Quantize | None = None
