@@ -60,6 +60,7 @@ def _metrics(folder: Path) -> dict:
         ("digits_mlp_pruned", "accuracy", 0.95),
         ("digits_cnn_narrow", "accuracy", 0.96),
         ("digits_teacher", "accuracy", 0.96),
+        ("digits_chain", "accuracy", 0.95),
         ("digits_student", "accuracy", 0.92),
     ],
 )
@@ -78,6 +79,35 @@ def test_prune_examples_reach_their_targets(builds):
     assert "spec.pruned.yaml" in _metrics(builds["digits_cnn_narrow"])["artifacts"]
     widths = _metrics(builds["digits_cnn_narrow"])["passes"]["prune"]["layers"]
     assert all(v["units"] * 2 == v["units_before"] for v in widths.values())
+
+
+def test_the_chain_of_three_passes_runs_from_one_spec(builds):
+    """distill -> prune -> quantize: each pass has its section, the float model that distillation
+    and pruning produced passed parity (it is the one model.onnx holds), its pruned kernel holds
+    the zeros, the int8 model stays within its bound, and the closing table has every stage."""
+    import onnx
+
+    from specc.passes.measure import weight_counts
+
+    folder = builds["digits_chain"]
+    metrics = _metrics(folder)
+    assert list(metrics["passes"]) == ["distill", "prune", "quantize"]
+    assert all(metrics["passes"][kind]["passed"] for kind in ("prune", "quantize"))
+    assert metrics["parity"]["passed"]
+    assert [row["file"] for row in metrics["stages"]] == [
+        "teacher.onnx",
+        "model.onnx",
+        "model.int8.onnx",
+    ]
+    for name in ("teacher.onnx", "model.onnx", "model.int8.onnx"):
+        onnx.checker.check_model(onnx.load(str(folder / name)), full_check=True)
+    weights, nonzero = weight_counts(folder / "model.onnx")
+    hidden = 64 * 64  # the pruned kernel: half of it is zeros
+    assert weights - nonzero >= hidden // 2
+    report = (folder / "report.md").read_text()
+    for heading in ("## Distillation", "## Pruning", "## Stages"):
+        assert heading in report
+    assert metrics["passes"]["quantize"]["drop"] <= 0.01
 
 
 def test_seq2seq_reports_both_accuracies(builds):

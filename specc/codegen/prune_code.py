@@ -63,7 +63,9 @@ def prune_callback(spec: Spec) -> str | None:
     """The statement that makes the pruning callback (`pruning = ...`; it goes in
     `fit_callbacks` after early stopping, whose weights it prunes last), or None without a
     `prune` pass."""
-    return None if prune_settings(spec) is None else "pruning = MagnitudePruning(steps_per_epoch)"
+    if prune_settings(spec) is None:
+        return None
+    return "pruning = MagnitudePruning(model, steps_per_epoch)"
 
 
 def prune_structured(spec: Spec) -> bool:

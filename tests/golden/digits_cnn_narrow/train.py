@@ -113,17 +113,18 @@ class MagnitudePruning(keras.callbacks.Callback):
     have restored earlier weights) and the constraints are removed.
     """
 
-    def __init__(self, steps_per_epoch):
+    def __init__(self, network, steps_per_epoch):
         super().__init__()
+        self.network = network  # the model pruned (not the one fit runs: a Distiller, say)
         self.start = PRUNE_START_EPOCH * steps_per_epoch
         self.end = max(self.start + 1, round(PRUNE_END_FRACTION * EPOCHS * steps_per_epoch))
         self.masks = {}
 
     def on_train_begin(self, logs=None):
         for name in PRUNE_SPARSITY:
-            kernel = self.model.get_layer(name).kernel
+            kernel = self.network.get_layer(name).kernel
             self.masks[name] = tf.Variable(tf.ones(kernel.shape[-1:]), trainable=False)
-            for weight in pruned_weights(self.model, name):
+            for weight in pruned_weights(self.network, name):
                 weight.constraint = KeepPruned(self.masks[name])
         self.prune(0)
 
@@ -133,17 +134,17 @@ class MagnitudePruning(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         self.prune(self.end)
         for name in PRUNE_SPARSITY:
-            for weight in pruned_weights(self.model, name):
+            for weight in pruned_weights(self.network, name):
                 weight.constraint = None
 
     def prune(self, step):
         """Set every mask to the sparsity of `step` and zero the pruned weights now."""
         for name, target in PRUNE_SPARSITY.items():
-            kernel = np.asarray(self.model.get_layer(name).kernel)
+            kernel = np.asarray(self.network.get_layer(name).kernel)
             sparsity = pruning_sparsity(step, target, self.start, self.end)
             mask = unit_mask(kernel, sparsity)
             self.masks[name].assign(mask)
-            for weight in pruned_weights(self.model, name):
+            for weight in pruned_weights(self.network, name):
                 weight.assign(np.asarray(weight) * mask)
 
 
@@ -223,7 +224,7 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
         metrics=["accuracy"],
         steps_per_execution=STEPS_PER_EXECUTION,
     )
-    pruning = MagnitudePruning(steps_per_epoch)
+    pruning = MagnitudePruning(model, steps_per_epoch)
     fit_callbacks = [
         pruning,
         *callbacks,
