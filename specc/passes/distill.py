@@ -195,6 +195,8 @@ def run(context: PassContext) -> PassResult:
         "weight_ratio": teach.weights / max(student.weights, 1),
         "gain": gain,
         "helped": None if gain is None else gain > 0,
+        # other training passes of the same run (prune): the comparison is of them all together
+        "with": [e.kind for e in context.spec.passes if e.kind == "prune"],
     }
     markdown = _markdown(metrics, rows)
     summary = f"teacher {teach.weights:,} weights, student {student.weights:,}" + (
@@ -263,6 +265,13 @@ def _markdown(m: dict[str, Any], rows: list) -> str:
         )
     elif gain is None:
         lines.append(f"The test {metric} of one of the students is missing: no verdict.")
+    elif m.get("with"):
+        together = " and ".join(["distillation", *m["with"]])
+        lines.append(
+            f"The student was also pruned in the same training run, so the comparison is of "
+            f"{together} together: test {metric} {gain:+.4f} against the student trained from "
+            "scratch without either (same data, epochs and seed)."
+        )
     elif gain > 0:
         lines.append(
             f"Distillation helped: test {metric} {gain:+.4f} over the student trained from "
