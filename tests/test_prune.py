@@ -143,7 +143,7 @@ def test_constant_schedule_is_the_target_from_the_start(tmp_path):
 
 def test_callback_window_follows_the_spec(unstructured):
     train = unstructured["train"]
-    callback = train.MagnitudePruning(steps_per_epoch=10)
+    callback = train.MagnitudePruning(None, steps_per_epoch=10)
     assert callback.start == train.PRUNE_START_EPOCH * 10 == 10
     assert callback.end == round(train.PRUNE_END_FRACTION * train.EPOCHS * 10)
     assert train.PRUNE_SPARSITY == {"dense_1": 0.8, "dense_2": 0.8}  # the output is skipped

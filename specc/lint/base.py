@@ -124,6 +124,8 @@ def regularisation(ctx: LintContext) -> list[str]:
         found.append("weight decay")
     if spec.training.early_stopping is not None:
         found.append("early stopping")
+    if any(entry.kind == "prune" for entry in spec.passes):
+        found.append("pruning")  # it removes most of the weights it counts
     return found
 
 

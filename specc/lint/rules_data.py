@@ -63,7 +63,10 @@ def load_facts(ctx: LintContext) -> DataFacts:
                 contextlib.redirect_stdout(printed),
             ):
                 x, y = modules["data"].load_examples()
-                splits = modules["data"].split_examples(x, y, ctx.spec.seed)
+                data = modules["data"]
+                splits = dict(data.split_examples(x, y, ctx.spec.seed))
+                if "test" not in splits:  # a given test split (data.test), loaded apart
+                    splits["test"] = data.load_test_examples()
         except Exception as exc:  # the data's own problem, said by the generated code
             text = " ".join(str(exc).split()) or type(exc).__name__  # one line
             return DataFacts(printed=printed.getvalue(), error=text)
