@@ -17,6 +17,7 @@ from ..ir.graph import Graph
 from ..spec import LoadedSpec
 from ..spec.schema import Spec
 from ..spec.tasks import resolved_loss, resolved_metrics, task_kind
+from .distribute_code import distribute_context, fit_data, steps_per_execution_group
 from .layout import MODULES
 from .model_context import build_model_parameters
 from .prune_code import prune_callback, prune_constants, prune_structured
@@ -125,13 +126,7 @@ def _constants(spec: Spec, image_inputs: list[str]) -> list[list[str]]:
             lines.append(f"NOISE = {literal(aug.noise)}  # std of Gaussian noise, scaled units")
         groups.append(lines)
     groups += prune_constants(spec)
-    groups.append(
-        [
-            "# not from the spec: batches per call of the compiled training step, with no Python",
-            "# work between them (the same training; batch-level callbacks run once per call)",
-            f"STEPS_PER_EXECUTION = {STEPS_PER_EXECUTION}",
-        ]
-    )
+    groups.append(steps_per_execution_group(spec, STEPS_PER_EXECUTION))
     return groups
 
 
@@ -237,10 +232,12 @@ def _fit(spec: Spec, augment: bool, noise: bool, has_validation: bool, one_hot: 
     y_train = "one_hot(y_train)" if one_hot else "y_train"
     args: list[Raw] = []
     kwargs: list[tuple[str, Raw]] = []
-    if augment:
-        # the noise is in scaled units: the pipeline reads the statistics to convert it
-        stats = "ds.preprocessing, " if noise else ""
-        args.append(Raw(f"training_batches(x_train, {y_train}, {stats}{batch})"))
+    # the noise is in scaled units: the pipeline reads the statistics to convert it
+    stats = "ds.preprocessing, " if noise else ""
+    augmented = f"training_batches(x_train, {y_train}, {stats}{batch})" if augment else None
+    distributed = fit_data(spec, augmented, y_train, batch)
+    if augmented is not None or distributed is not None:
+        args.append(Raw(distributed or augmented))
         kwargs.append(("shuffle", Raw("False")))  # the input pipeline shuffles
     else:
         args += [Raw("x_train"), Raw(y_train)]
@@ -356,4 +353,5 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
         "one_hot": one_hot,
         "import_start_token": task == "seq2seq" and synthetic,
         "decoder_input": literal(_decoder_input(graph)) if task == "seq2seq" else None,
+        **distribute_context(spec),
     }

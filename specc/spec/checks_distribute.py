@@ -1,0 +1,32 @@
+"""Checks of `training.distribute`: the combinations the generated training code cannot run are
+refused here, located, so `build` never meets them after starting.
+
+A `prune` pass keeps its masks in a Python callback that replicas do not share, so a pruned spec
+trains in one process. (It also trains without backups, whatever `training.resume` says: a backup
+holds the weights, not the masks; the field's documentation says so.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from .checks_base import check
+from .checks_prune import prune_entries
+from .errors import SpecError
+from .schema import Spec
+
+__all__ = ["distribute_with_prune"]
+
+
+@check
+def distribute_with_prune(spec: Spec, _: Path) -> Iterator[SpecError]:
+    strategy = spec.training.distribute.strategy
+    entries = prune_entries(spec)
+    if strategy != "none" and entries:
+        yield SpecError(
+            ("training", "distribute", "strategy"),
+            f"the `{strategy}` strategy cannot train with a `prune` pass (passes[{entries[0][0]}]):"
+            " its masks live in a callback that replicas do not share",
+            "use `strategy: none` for a pruned spec, or remove the prune pass",
+        )
