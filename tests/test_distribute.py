@@ -212,3 +212,21 @@ def test_two_workers_on_loopback_agree_and_export(tmp_path: Path) -> None:
     pixels = load_digits().data[:200].astype(np.float32)
     result = verify_parity(model, onnx_path, {"pixels": pixels}, atol=1e-4)
     assert result.passed, result
+
+
+def test_build_refuses_a_cluster_it_cannot_join(tmp_path: Path, monkeypatch) -> None:
+    """`specc build` of a multi_worker spec under a TF_CONFIG naming other workers stops with
+    a message instead of waiting for them forever."""
+    from click.testing import CliRunner
+
+    from specc.cli import cli
+
+    config = {"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker"}}
+    monkeypatch.setenv("TF_CONFIG", json.dumps(config))
+    write_code(tmp_path, strategy="multi_worker")
+    result = CliRunner().invoke(
+        cli, ["build", str(tmp_path / "spec.yaml"), "-o", str(tmp_path / "b")]
+    )
+    assert result.exit_code != 0
+    assert "TF_CONFIG is set" in result.output and "unset TF_CONFIG" in result.output
+    assert not (tmp_path / "b" / "model.keras").exists()
