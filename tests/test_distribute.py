@@ -126,6 +126,32 @@ def test_no_strategy_keeps_the_single_process_path(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- resume
 
 
+def test_epoch_seeds_make_an_epochs_dropout_independent_of_the_past(tmp_path: Path) -> None:
+    """The generated EpochSeeds: the same epoch number gives the same dropout masks whatever was
+    drawn before; another epoch gives other masks."""
+    from specc.codegen.loader import generated_modules
+
+    code = write_code(tmp_path, dropout=0.5)
+    with generated_modules(code) as modules:
+        data = modules["data"].load_data()
+        model = modules["model"].build_model(preprocessing=data.preprocessing)
+        x = {name: values[:64] for name, values in data.train[0].items()}
+        seeds = modules["train"].EpochSeeds()
+        seeds.set_model(model)
+
+        def draw(epoch: int, burn: int) -> np.ndarray:
+            seeds.on_epoch_begin(epoch)
+            for _ in range(burn):  # draws of the batches before, in an uninterrupted run
+                model(x, training=True)
+            return np.asarray(model(x, training=True))
+
+        first = draw(3, burn=0)
+        np.testing.assert_array_equal(draw(3, burn=0), first)
+        assert not np.array_equal(draw(3, burn=2), first)  # later batches: other masks
+        assert not np.array_equal(draw(4, burn=0), first)
+        np.testing.assert_array_equal(draw(3, burn=0), first)
+
+
 def _metadata_epoch(backup: Path) -> int:
     try:
         return int(json.loads((backup / "training_metadata.json").read_text())["epoch"])
