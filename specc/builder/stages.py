@@ -52,6 +52,19 @@ def needs_calibration(spec) -> bool:
     return any(p.quantize is not None and p.quantize.mode == "static" for p in spec.passes)
 
 
+def _refuse_cluster(spec) -> None:
+    """A build trains in this one process: with `multi_worker` and a TF_CONFIG naming other
+    workers, it would wait for them forever."""
+    if spec.training.distribute.strategy == "multi_worker" and os.environ.get("TF_CONFIG"):
+        raise BuildError(
+            "train",
+            "TF_CONFIG is set: `specc build` trains in one process and would wait for the other "
+            "workers it names",
+            "unset TF_CONFIG for the build, or run code/train.py on every worker with its own "
+            "TF_CONFIG (docs/distributed.md)",
+        )
+
+
 def train(state: BuildState) -> None:
     """Import `out/code/train.py` and run its `train()`; save the test split, and the calibration
     inputs when a static quantize pass will read them."""
@@ -60,6 +73,7 @@ def train(state: BuildState) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     spec, out, progress = state.spec, state.out, state.progress
     progress.start("train", f"{spec.training.epochs} epochs max")
+    _refuse_cluster(spec)
     started = time.perf_counter()
     _prepare_passes(state)
     try:

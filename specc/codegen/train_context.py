@@ -18,6 +18,7 @@ from ..spec import LoadedSpec
 from ..spec.schema import Spec
 from ..spec.tasks import resolved_loss, resolved_metrics, task_kind
 from .distill_code import distill_context, distill_fit
+from .distribute_code import distribute_context, fit_data, steps_per_execution_group
 from .layout import MODULES
 from .model_context import build_model_parameters
 from .prune_code import prune_callback, prune_constants, prune_structured
@@ -126,13 +127,7 @@ def _constants(spec: Spec, image_inputs: list[str]) -> list[list[str]]:
             lines.append(f"NOISE = {literal(aug.noise)}  # std of Gaussian noise, scaled units")
         groups.append(lines)
     groups += prune_constants(spec)
-    groups.append(
-        [
-            "# not from the spec: batches per call of the compiled training step, with no Python",
-            "# work between them (the same training; batch-level callbacks run once per call)",
-            f"STEPS_PER_EXECUTION = {STEPS_PER_EXECUTION}",
-        ]
-    )
+    groups.append(steps_per_execution_group(spec, STEPS_PER_EXECUTION))
     return groups
 
 
@@ -244,10 +239,12 @@ def _fit(
     y_train = "one_hot(y_train)" if one_hot else "y_train"
     args: list[Raw] = []
     kwargs: list[tuple[str, Raw]] = []
-    if augment:
-        # the noise is in scaled units: the pipeline reads the statistics to convert it
-        stats = "ds.preprocessing, " if noise else ""
-        args.append(Raw(f"training_batches(x_train, {y_train}, {stats}{batch})"))
+    # the noise is in scaled units: the pipeline reads the statistics to convert it
+    stats = "ds.preprocessing, " if noise else ""
+    augmented = f"training_batches(x_train, {y_train}, {stats}{batch})" if augment else None
+    distributed = fit_data(spec, augmented, y_train, batch)
+    if augmented is not None or distributed is not None:
+        args.append(Raw(distributed or augmented))
         kwargs.append(("shuffle", Raw("False")))  # the input pipeline shuffles
     else:
         args += [Raw("x_train"), Raw(y_train)]
@@ -368,4 +365,5 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
         **distill_context(
             spec, loss, tuple(_METRIC_CODE[m] for m in resolve_metrics(spec)), keras_schedule
         ),
+        **distribute_context(spec),
     }

@@ -1,8 +1,9 @@
 """Cross-field checks: mistakes no single field shows, all run by `validate`.
 
 Importing this module registers every check (`checks_model`, `checks_data`, `checks_layers`,
-`checks_npz`, `checks_passes`, `checks_prune`); `run_checks` runs them in order and returns every
-error, not just the first; `run_warnings` runs the registered warnings of a valid spec.
+`checks_npz`, `checks_passes`, `checks_prune`, `checks_distribute`); `run_checks` runs them in
+order and returns every error, not just the first; `run_warnings` runs the registered warnings
+of a valid spec.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from . import (  # noqa: F401  (register their checks)
     checks_data,
+    checks_distribute,
     checks_layers,
     checks_model,
     checks_npz,

@@ -162,6 +162,17 @@ class Augmentation(SpecModel):
     """Standard deviation of added Gaussian noise (after preprocessing)."""
 
 
+class Distribute(SpecModel):
+    """Data-parallel training with `tf.distribute`: every replica holds the whole model and takes
+    a share of each batch; `training.batch_size` is the global batch (all replicas together)."""
+
+    strategy: Literal["none", "mirrored", "multi_worker"] = "none"
+    """`none`: one process, TensorFlow's default device. `mirrored`: `MirroredStrategy`, one
+    replica per local device (GPUs, else the CPU). `multi_worker`:
+    `MultiWorkerMirroredStrategy`, one process per machine, each started with its `TF_CONFIG`
+    (without one, a single worker)."""
+
+
 class Training(SpecModel):
     """The training recipe."""
 
@@ -200,3 +211,9 @@ class Training(SpecModel):
     """`balanced` weighs classes by inverse frequency; or a map from class index to weight."""
     augmentation: Augmentation | None = None
     """Image augmentation (training only)."""
+    distribute: Distribute = Distribute.model_construct(strategy="none")
+    """Distributed (data-parallel) training; see docs/distributed.md."""
+    resume: bool = True
+    """Back up after every epoch into `<output folder>/.backup` (deleted when training completes)
+    so that an interrupted `python train.py` resumes from its last completed epoch (not with a
+    `prune` pass, whose masks the backup does not hold)."""

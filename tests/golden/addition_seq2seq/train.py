@@ -1,7 +1,7 @@
 """Train the addition_seq2seq model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-addition_seq2seq.yaml (spec hash e93fad09ad37b436). Reports loss, token accuracy (teacher forced)
+addition_seq2seq.yaml (spec hash 20fd90ce6f89e92b). Reports loss, token accuracy (teacher forced)
 and sequence accuracy (greedy decoding) on the train, validation and test splits; with an output
 folder it saves model.keras and history.csv there (default: the folder that holds this code/
 folder).
@@ -71,6 +71,18 @@ def evaluate(model, split):
     }
 
 
+class EpochSeeds(keras.callbacks.Callback):
+    """Sets every random generator of the model (dropout, noise) from the epoch number when an
+    epoch begins, so an epoch's random draws do not depend on the epochs before it: a run
+    resumed from its backup draws what an uninterrupted run draws."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for variable in self.model.variables:
+            if variable.path.endswith("seed_generator_state"):
+                own_seed = int(variable.numpy()[0])  # draws advance only the counter after it
+                variable.assign([own_seed, epoch * 2**32])
+
+
 def save(model, history, folder):
     """model.keras and history.csv (a row per epoch) in `folder`, each written under a temporary
     name and renamed, so neither is ever seen half written."""
@@ -99,6 +111,7 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     # by default; random ops in tf.data depend on it too).
     keras.utils.set_random_seed(SEED)
     tf.config.experimental.enable_op_determinism()
+    folder = None if output_dir is None else Path(output_dir)
 
     ds = load_data()
     x_train, y_train = ds.train
@@ -113,6 +126,11 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=6, restore_best_weights=True),
         *callbacks,
     ]
+    # spec: training.resume: an epoch's random draws follow from its number; with an output
+    # folder, a backup after every epoch that an interrupted run resumes from (deleted at the end)
+    fit_callbacks.append(EpochSeeds())
+    if folder is not None:
+        fit_callbacks.append(keras.callbacks.BackupAndRestore(folder / ".backup"))
 
     start = time.perf_counter()
     history = model.fit(
@@ -129,8 +147,8 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     per_epoch = {name: [float(v) for v in values] for name, values in history.history.items()}
     splits = {"train": ds.train, "validation": ds.validation, "test": ds.test}
     metrics = {name: evaluate(model, split) for name, split in splits.items()}
-    if output_dir is not None:
-        save(model, per_epoch, Path(output_dir))
+    if folder is not None:
+        save(model, per_epoch, folder)
     return {
         "model": model,
         "data": ds,

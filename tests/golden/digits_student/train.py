@@ -1,7 +1,7 @@
 """Train the digits_student model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-digits_student.yaml (spec hash 2ef97ed8bed7ad8f). Reports loss, accuracy on the train, validation
+digits_student.yaml (spec hash 6f97d2ec243d0039). Reports loss, accuracy on the train, validation
 and test splits; with an output folder it saves model.keras and history.csv there (default: the
 folder that holds this code/ folder).
 
@@ -98,6 +98,18 @@ def evaluate(model, split):
     return {name: float(value) for name, value in scores.items()}
 
 
+class EpochSeeds(keras.callbacks.Callback):
+    """Sets every random generator of the model (dropout, noise) from the epoch number when an
+    epoch begins, so an epoch's random draws do not depend on the epochs before it: a run
+    resumed from its backup draws what an uninterrupted run draws."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for variable in self.model.variables:
+            if variable.path.endswith("seed_generator_state"):
+                own_seed = int(variable.numpy()[0])  # draws advance only the counter after it
+                variable.assign([own_seed, epoch * 2**32])
+
+
 def save(model, history, folder):
     """model.keras and history.csv (a row per epoch) in `folder`, each written under a temporary
     name and renamed, so neither is ever seen half written."""
@@ -126,6 +138,7 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     # by default; random ops in tf.data depend on it too).
     keras.utils.set_random_seed(SEED)
     tf.config.experimental.enable_op_determinism()
+    folder = None if output_dir is None else Path(output_dir)
 
     ds = load_data()
     x_train, y_train = ds.train
@@ -140,6 +153,11 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     fit_callbacks = [
         *callbacks,
     ]
+    # spec: training.resume: an epoch's random draws follow from its number; with an output
+    # folder, a backup after every epoch that an interrupted run resumes from (deleted at the end)
+    fit_callbacks.append(EpochSeeds())
+    if folder is not None:
+        fit_callbacks.append(keras.callbacks.BackupAndRestore(folder / ".backup"))
 
     start = time.perf_counter()
     history = distiller.fit(
@@ -156,8 +174,8 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     per_epoch = {name: [float(v) for v in values] for name, values in history.history.items()}
     splits = {"train": ds.train, "validation": ds.validation, "test": ds.test}
     metrics = {name: evaluate(model, split) for name, split in splits.items()}
-    if output_dir is not None:
-        save(model, per_epoch, Path(output_dir))
+    if folder is not None:
+        save(model, per_epoch, folder)
     return {
         "model": model,
         "data": ds,
