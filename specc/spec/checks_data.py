@@ -56,7 +56,7 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
         return
     for name in SYNTHETIC_PARAMETERS:
         # the default value is accepted: the resolved spec (lock file) writes it out
-        if getattr(data, name) != BuiltinData.model_fields[name].default:
+        if getattr(data, name) != _default(name):
             yield SpecError(
                 ("data", name),
                 f"`{name}` applies only to synthetic datasets, got `{name}: "
@@ -89,6 +89,10 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
         )
 
 
+def _default(name: str) -> object:
+    return BuiltinData.model_fields[name].default
+
+
 def _synthetic_fits(spec: Spec, data: BuiltinData) -> Iterator[SpecError]:
     info = DATASETS[data.dataset]
     distinct = info.max_samples(data)
@@ -100,9 +104,20 @@ def _synthetic_fits(spec: Spec, data: BuiltinData) -> Iterator[SpecError]:
             f"use at most {distinct}: repeated examples would put training questions in the "
             "test split",
         )
+    for name in SYNTHETIC_PARAMETERS:
+        value = getattr(data, name)
+        if name not in info.parameters and value != _default(name):
+            shown = str(value).lower() if isinstance(value, bool) else value
+            yield SpecError(
+                ("data", name),
+                f"`{name}` does not apply to `{data.dataset}`, got `{name}: {shown}`",
+                f"remove it; `{data.dataset}` reads {', '.join(info.parameters)}",
+            )
     lengths = {array.name: array.shape[0] for array in info.arrays(data)}
     sources = {inp.source or inp.name: i for i, inp in enumerate(spec.model.inputs)}
     for array, length in lengths.items():
+        if array == "decoder_input" and array not in sources:
+            continue  # a decoder that reads no previous token (RepeatVector-style) needs none
         if array not in sources:
             yield SpecError(
                 ("model", "inputs"),
