@@ -18,7 +18,7 @@ from specc.cli import cli
 from specc.codegen import generate as generate_code
 from specc.ir.lower import lower
 from specc.runtime import load
-from specc.runtime.errors import PredictorInputError
+from specc.runtime.errors import ModelLoadError, PredictorInputError
 from specc.spec import SpecErrors
 from specc.spec.tasks import decoder_input
 
@@ -82,6 +82,13 @@ def test_a_model_without_decoder_input_validates_and_gets_the_source_alone(tmp_p
 
 def test_a_teacher_forced_model_names_its_decoder_input():
     assert decoder_input(addition(200, "", decoder=True).spec) == "decoder_input"
+
+
+def test_a_declared_decoder_input_that_no_layer_reads_is_a_warning():
+    assert addition(200, "").warnings == ()
+    (warning,) = addition(200, "", decoder=True).warnings  # the layers read encoder_input only
+    assert warning.path == ("model", "inputs", 1)
+    assert "read by no layer" in warning.message and "source alone" in warning.hint
 
 
 def test_random_length_draws_each_operand_length_alike(tmp_path):
@@ -247,6 +254,19 @@ def test_specc_predict_prints_decoded_strings(tmp_path):
     result = CliRunner().invoke(cli, ["predict", str(path), str(bad)])
     assert result.exit_code == 2 and "expects shape (batch, 3)" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("start", "phrase"), [("abc", "is not a token id"), ("13", "not a token of the model's 13")]
+)
+def test_a_start_token_that_is_no_token_is_refused_at_load(tmp_path, start, phrase):
+    meta = {"specc.decoder_input": "decoder_input", "specc.start_token": start}
+    path = _stepper(tmp_path / "m.onnx", meta)
+    with pytest.raises((ModelLoadError, ValueError), match=phrase):
+        load(path, "cpu")
+    np.save(tmp_path / "in.npy", np.zeros((1, 3), dtype=np.int32))
+    result = CliRunner().invoke(cli, ["predict", str(path), str(tmp_path / "in.npy")])
+    assert result.exit_code == 2 and phrase in result.output and "Traceback" not in result.output
 
 
 # --------------------------------------------------------------------------- tiny builds

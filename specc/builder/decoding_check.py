@@ -58,7 +58,13 @@ def check_decoding(state: BuildState, staged: Path) -> dict[str, Any] | None:
         with generated_modules(state.out / "code", expect_hash=state.code.hash) as modules:
             expected = np.asarray(modules["train"].greedy_decode(trained.model, trained.x_test))
         predictor = Predictor(staged, "cpu", check_build=False)
-        source = {name: trained.x_test[name] for name in predictor.feed_names}
+        # the source alone, as a deployer calls it; with no start token recorded (the data's
+        # decoder inputs start with different tokens) the decoder input too, for its column 0
+        plan = predictor.decoding
+        given = predictor.feed_names
+        if plan is not None and plan.start_token is None:
+            given = (*given, plan.decoder_input)
+        source = {name: trained.x_test[name] for name in given}
         decoded = np.asarray(predictor.predict(source).label_indices)
     except Exception as exc:
         staged.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import PredictorInputError
+from .errors import ModelLoadError, PredictorInputError
 from .inputs import TensorSpec
 from .metadata import ModelMetadata
 
@@ -48,7 +48,13 @@ class DecodingPlan:
         spec = next((s for s in inputs if s.name == name), None)
         if spec is None or spec.rank != 2 or spec.shape[1] is None:
             return None  # not a fixed-length token input: predict runs the model as it is
-        return cls(name, int(spec.shape[1]), metadata.start_token, output, spec.dtype)
+        start, vocab = metadata.start_token, len(metadata.class_names)
+        if start is not None and vocab and start >= vocab:
+            raise ModelLoadError(
+                f"model metadata `specc.start_token` is {start}, not a token of the model's "
+                f"{vocab}-token vocabulary; rebuild the model"
+            )
+        return cls(name, int(spec.shape[1]), start, output, spec.dtype)
 
     def source(self, x: Any, names: tuple[str, ...]) -> tuple[dict[str, Any], np.ndarray | int]:
         """The source inputs of `x` (an array for a single source, or a dict), and the start

@@ -12,8 +12,9 @@ from .checks_base import check, warning
 from .csvfile import CsvHeaderError, feature_names, read_header, target_names
 from .datasets import DATASETS, SYNTHETIC_PARAMETERS
 from .errors import SpecError, did_you_mean
+from .names import layer_names, layer_reads
 from .schema import BuiltinData, CsvData, NpzData, Spec
-from .tasks import task_kind
+from .tasks import decoder_input, task_kind
 
 __all__ = ["DATASETS"]
 
@@ -264,6 +265,24 @@ def _csv_test_fits(data: CsvData, base_dir: Path) -> Iterator[SpecError]:
             f"of the training file {Path(data.path).name}",
             did_you_mean(absent[0], header) or f"its columns: {', '.join(header[:12])}",
         )
+
+
+@warning
+def seq2seq_decoder_input_unread(spec: Spec, _: Path) -> Iterator[SpecError]:
+    """A seq2seq decoder input that no layer reads: the model (and `model.onnx`) would still
+    take it, and greedy decoding would run the model once per answer step for nothing."""
+    name = decoder_input(spec)
+    if name is None:
+        return
+    names = layer_names(spec)
+    if any(name in layer_reads(spec, names, i) for i in range(len(names))):
+        return
+    index = [inp.name for inp in spec.model.inputs].index(name)
+    yield SpecError(
+        ("model", "inputs", index),
+        f"the decoder input `{name}` is read by no layer, yet model.onnx would require it",
+        "remove it: a decoder that reads no previous answer token needs the source alone",
+    )
 
 
 @warning
