@@ -24,7 +24,7 @@ from specc.spec.tasks import decoder_input
 from .errors import BuildError
 from .state import BuildState, Trained
 
-__all__ = ["check_decoding", "decoding_markdown", "decoding_metadata"]
+__all__ = ["check_decoding", "decoding_markdown", "decoding_metadata", "decoding_note"]
 
 
 def decoding_metadata(compiled: Compiled, trained: Trained) -> dict[str, str]:
@@ -43,15 +43,15 @@ def decoding_metadata(compiled: Compiled, trained: Trained) -> dict[str, str]:
     return {"specc.decoder_input": name or "", "specc.start_token": start}
 
 
-def check_decoding(state: BuildState, staged: Path) -> dict[str, Any] | None:
+def check_decoding(state: BuildState, staged: Path) -> dict[str, Any]:
     """Decode the test split with Keras (the generated `greedy_decode`) and with the runtime on
-    the staged ONNX model; the counts, or a `BuildError` (after removing `staged`) when any
-    sequence differs. None for tasks other than seq2seq."""
+    the staged ONNX model: `{"decoded": counts}` for the parity record, or a `BuildError` (after
+    removing `staged`) when any sequence differs; {} for tasks other than seq2seq."""
     from specc.codegen.loader import generated_modules
     from specc.runtime.predictor import Predictor
 
     if state.spec.task.type != "seq2seq":
-        return None
+        return {}
     trained = state.trained
     assert trained is not None, "the decoding check runs after train"
     try:
@@ -86,7 +86,15 @@ def check_decoding(state: BuildState, staged: Path) -> dict[str, Any] | None:
             f"{decoded.reshape(n, -1)[first].tolist()}, Keras {expected[first].tolist()})",
             "no model.onnx was written; report this model",
         )
-    return result
+    return {"decoded": result}
+
+
+def decoding_note(checked: dict[str, Any]) -> str:
+    """The verify stage's progress note on decoded sequences ("" when none were checked)."""
+    decoded = checked.get("decoded")
+    if not decoded:
+        return ""
+    return f"; {decoded['identical']}/{decoded['sequences']} sequences decode alike"
 
 
 def decoding_markdown(parity: dict[str, Any]) -> list[str]:

@@ -19,7 +19,7 @@ from specc.pipeline import Compiled
 from specc.spec.csvfile import feature_names
 from specc.spec.tasks import class_names
 
-from .decoding_check import check_decoding, decoding_metadata
+from .decoding_check import check_decoding, decoding_metadata, decoding_note
 from .errors import BuildError
 from .state import BuildState, Exported, Trained
 
@@ -206,15 +206,10 @@ def verify(state: BuildState) -> None:
     decoded = check_decoding(state, staged)  # seq2seq: decoded sequences must match exactly
     final = state.out / "model.onnx"
     staged.replace(final)
-    extra = {"decoded": decoded} if decoded else {}
-    state.exported = Exported(final, final.stat().st_size, {**parity.to_dict(), **extra})
+    state.exported = Exported(final, final.stat().st_size, {**parity.to_dict(), **decoded})
     progress.done(
         f"max |diff| {parity.max_abs_diff:.2e} <= {parity.atol:.0e} on {parity.n_examples} examples"
-        + (
-            f"; {decoded['identical']}/{decoded['sequences']} sequences decode alike"
-            if extra
-            else ""
-        )
+        + decoding_note(decoded)
     )
     if "keras" not in spec.export.keep:
         (state.out / "model.keras").unlink(missing_ok=True)
