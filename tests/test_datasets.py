@@ -50,12 +50,17 @@ def test_sklearn_records_match_the_loader(name: str) -> None:
 
 def test_synthetic_records() -> None:
     addition = DATASETS["synthetic:addition"]
-    data = SimpleNamespace(digits=2, length=5)
+    data = SimpleNamespace(digits=2, length=5, random_length=False)
     assert [(a.name, a.shape, a.dtype) for a in addition.arrays(data)] == [
         ("encoder_input", (5,), "int32"),
         ("decoder_input", (3,), "int32"),
     ]
     assert addition.max_samples(data) == 10**4
+    # random_length: a+b and b+a count once, and at most half of those questions are drawn
+    drawn = SimpleNamespace(digits=2, random_length=True)
+    assert (
+        addition.max_samples(drawn) == len({(a, b) for a in range(100) for b in range(a, 100)}) // 2
+    )
     reverse = DATASETS["synthetic:reverse"]
     assert [a.shape for a in reverse.arrays(data)] == [(5,), (5,)]
     assert reverse.max_samples(data) == 10**5

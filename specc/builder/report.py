@@ -15,6 +15,7 @@ from specc import __version__
 from specc.atomic import atomic_path, write_text
 from specc.passes.base import jsonable
 
+from .decoding_check import decoding_markdown
 from .diagnosis import diagnosis_markdown, diagnosis_of
 from .lint_stage import lint_json, lint_markdown
 from .state import BuildState
@@ -190,6 +191,7 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         f"difference {parity['max_abs_diff']:.3g} (tolerance {parity['atol']:.3g}): "
         f"**{'passed' if parity['passed'] else 'FAILED'}**. `onnx.checker` full check passed.",
         "",
+        *decoding_markdown(parity),
     ]
     lines += [r.markdown.rstrip("\n") + "\n" for r in state.passes if r.markdown]
     if state.stages:

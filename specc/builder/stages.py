@@ -19,6 +19,7 @@ from specc.pipeline import Compiled
 from specc.spec.csvfile import feature_names
 from specc.spec.tasks import class_names
 
+from .decoding_check import check_decoding, decoding_metadata, decoding_note
 from .errors import BuildError
 from .state import BuildState, Exported, Trained
 
@@ -145,6 +146,7 @@ def _metadata(compiled: Compiled, trained: Trained) -> dict[str, str]:
         "specc.feature_names": json.dumps(_feature_names(compiled)),
         "specc.threshold": str(getattr(spec.task, "threshold", "")),
         "specc.description": spec.description,
+        **decoding_metadata(compiled, trained),  # seq2seq: decoder input and start token
     }
 
 
@@ -215,11 +217,13 @@ def verify(state: BuildState) -> None:
             f"> tolerance {parity.atol:.3g} on {parity.n_examples} test examples",
             "no model.onnx was written; report this model (export.parity.atol sets the bound)",
         )
+    decoded = check_decoding(state, staged)  # seq2seq: decoded sequences must match exactly
     final = state.out / "model.onnx"
     staged.replace(final)
-    state.exported = Exported(final, final.stat().st_size, parity.to_dict())
+    state.exported = Exported(final, final.stat().st_size, {**parity.to_dict(), **decoded})
     progress.done(
         f"max |diff| {parity.max_abs_diff:.2e} <= {parity.atol:.0e} on {parity.n_examples} examples"
+        + decoding_note(decoded)
     )
     if "keras" not in spec.export.keep:
         (state.out / "model.keras").unlink(missing_ok=True)

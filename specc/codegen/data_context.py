@@ -242,21 +242,31 @@ def _synthetic_context(spec: Spec, data: BuiltinData) -> dict[str, Any]:
         "vocab": literal(SEQ2SEQ_VOCAB),
         "vocab_size": len(SEQ2SEQ_VOCAB),
         "start_token": START_TOKEN,
+        # a model that reads no decoder input (RepeatVector-style) gets the source alone
+        "teacher_forcing": "decoder_input" in {inp.source or inp.name for inp in spec.model.inputs},
     }
     if addition:
         example_a = int("123456"[: data.digits])
         example_b = int("45"[: data.digits])
         question = f"{example_a}+{example_b}".ljust(2 * data.digits + 1)
         answer = str(example_a + example_b).ljust(data.digits + 1)
+        shown = question[::-1] if data.reverse_question else question
+        operands = (
+            "two numbers of 1 to {d} digits (each length equally likely)"
+            if data.random_length
+            else "two numbers below 10**{d}"
+        ).format(d=data.digits)
         context.update(
             y_doc=f"seq2seq -> the answer's token ids, int32 (n, {data.digits + 1})",
             digits=data.digits,
-            example=f'"{question}" -> "{answer}"',
+            random_length=data.random_length,
+            reverse_question=data.reverse_question,
+            example=f'"{shown}" -> "{answer}"',
             source_doc=(
-                f"Examples: {data.samples:,} generated additions (`synthetic:addition`) of two "
-                f"numbers below 10**{data.digits} as token ids: a question such as "
-                f"`{question.strip()}` in, its answer `{answer.strip()}` out, both padded with "
-                "spaces."
+                f"Examples: {data.samples:,} generated additions (`synthetic:addition`) of "
+                f"{operands} as token ids: a question such as `{question.strip()}` in"
+                + (" (read backwards)" if data.reverse_question else "")
+                + f", its answer `{answer.strip()}` out, both padded with spaces."
             ),
         )
     else:

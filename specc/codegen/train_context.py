@@ -16,7 +16,7 @@ from typing import Any
 from ..ir.graph import Graph
 from ..spec import LoadedSpec
 from ..spec.schema import Spec
-from ..spec.tasks import resolved_loss, resolved_metrics, task_kind
+from ..spec.tasks import decoder_input, resolved_loss, resolved_metrics, task_kind
 from .distill_code import distill_context, distill_fit
 from .distribute_code import distribute_context, fit_data, steps_per_execution_group
 from .layout import MODULES
@@ -262,13 +262,6 @@ def _fit(
     return Call(f"{fitted}.fit", tuple(args), tuple(kwargs)).lines(INDENT, "history = ")
 
 
-def _decoder_input(graph: Graph) -> str:
-    for node in graph.inputs:
-        if node.attrs.get("source") == "decoder_input":
-            return node.name
-    return graph.inputs[-1].name
-
-
 def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
     """Everything `train.py.j2` needs, as plain strings, lists and flags."""
     spec = loaded.spec
@@ -291,7 +284,9 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
     prune = prune_callback(spec) is not None
     metrics = {
         "regression": "loss, MAE, MSE, RMSE and R^2",
-        "seq2seq": "loss, token accuracy (teacher forced) and sequence accuracy (greedy decoding)",
+        "seq2seq": "loss, token accuracy (teacher forced) and sequence accuracy (greedy decoding)"
+        if decoder_input(spec)
+        else "loss, token accuracy and sequence accuracy (every token right)",
     }.get(task, "loss, " + ", ".join(resolve_metrics(spec)))
     usage = "`python train.py [--output-dir DIR] [--quiet]`"
     title = f"Train the {spec.name} model: {usage}."
@@ -360,8 +355,8 @@ def train_context(loaded: LoadedSpec, graph: Graph) -> dict[str, Any]:
         "noise": noise,
         "shuffle": training.shuffle,
         "one_hot": one_hot,
-        "import_start_token": task == "seq2seq" and synthetic,
-        "decoder_input": literal(_decoder_input(graph)) if task == "seq2seq" else None,
+        "import_start_token": synthetic and decoder_input(spec) is not None,
+        "decoder_input": literal(decoder_input(spec)) if decoder_input(spec) else None,
         **distill_context(
             spec, loss, tuple(_METRIC_CODE[m] for m in resolve_metrics(spec)), keras_schedule
         ),

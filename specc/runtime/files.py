@@ -66,7 +66,7 @@ def read_inputs(
     if not p.is_file():
         raise InputFileError(f"input file not found: {p}")
     suffix = p.suffix.lower()
-    names = predictor.input_names
+    names = predictor.feed_names  # a seq2seq decoder input is filled by `predict` itself
     if suffix in (".npy", ".npz") and p.stat().st_size == 0:
         raise InputFileError(f"{p.name}: the file is empty (0 bytes); expected a {suffix} file")
     if suffix == ".npy":
@@ -96,7 +96,8 @@ def read_inputs(
                         f"the file has {', '.join(f'`{k}`' for k in keys) or 'no arrays'}, the "
                         f"model takes {', '.join(f'`{n}`' for n in names)}"
                     )
-                return {n: _nonempty(p, n, data[n]) for n in names}
+                every = [n for n in predictor.input_names if n in names or n in keys]
+                return {n: _nonempty(p, n, data[n]) for n in every}
         except InputFileError:
             raise
         except _NPY_ERRORS as exc:
@@ -107,7 +108,7 @@ def read_inputs(
                 f"{p.name}: CSV input needs a single-input model; this one takes "
                 f"{', '.join(names)} (use a .npz keyed by input name)"
             )
-        spec = predictor.inputs[0]
+        spec = predictor.feed_inputs[0]
         width = spec.shape[1] if spec.rank == 2 else None
         if width is None:
             raise InputFileError(

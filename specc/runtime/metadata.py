@@ -48,6 +48,10 @@ class ModelMetadata:
     feature_names: tuple[str, ...] = ()
     threshold: float = 0.5
     preprocessing: Any = None
+    decoder_input: str | None = None
+    """seq2seq: the input that reads the answer so far, filled by greedy decoding."""
+    start_token: int | None = None
+    """seq2seq: the token id that starts every answer (None: not recorded)."""
     raw: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -72,7 +76,12 @@ class ModelMetadata:
                 preprocessing = json.loads(raw_pre)
             except json.JSONDecodeError:
                 preprocessing = raw_pre
+        start = (props.get("specc.start_token") or "").strip()
+        if start and not start.isdigit():
+            raise ValueError(f"model metadata `specc.start_token` is not a token id: {start!r}")
         return cls(
+            decoder_input=props.get("specc.decoder_input") or None,
+            start_token=int(start) if start else None,
             spec_name=props.get("specc.spec_name") or None,
             spec_hash=props.get("specc.spec_hash") or None,
             task=task,

@@ -28,6 +28,7 @@ import numpy as np
 
 from specc.excinfo import first_line
 
+from .decoding import DecodingPlan, greedy_decode
 from .errors import PredictorInputError
 from .inputs import InputChecker, TensorSpec, all_finite, nonfinite_error
 from .metadata import ModelMetadata, build_dir_of, check_complete_build, resolve_model_path
@@ -73,6 +74,13 @@ class Predictor:
         self.input_names = tuple(s.name for s in self.inputs)
         self.output_names = tuple(s.name for s in self.outputs)
         self._checker = InputChecker(self.inputs, self.metadata.feature_names)
+        # seq2seq with a decoder input: predict() decodes greedily, fed the source alone
+        self.decoding = DecodingPlan.of(self.metadata, self.inputs, self.outputs[0].name)
+        self.feed_inputs: tuple[TensorSpec, ...] = tuple(
+            s for s in self.inputs if self.decoding is None or s.name != self.decoding.decoder_input
+        )
+        """The inputs `predict` needs: every input, less the decoder input it fills itself."""
+        self.feed_names = tuple(s.name for s in self.feed_inputs)
         self._decoder = Decoder(
             task=self.metadata.task,
             class_names=self.metadata.class_names,
@@ -182,8 +190,21 @@ class Predictor:
 
     def predict(self, x: Any, *, allow_nonfinite: bool = False) -> Prediction:
         """Run and wrap the outputs in a `Prediction` (probabilities, labels, records).
-        NaN/inf in a float input raise `NonFiniteInputError` unless `allow_nonfinite`."""
-        return Prediction(self.run(x, allow_nonfinite=allow_nonfinite), self._decoder)
+        NaN/inf in a float input raise `NonFiniteInputError` unless `allow_nonfinite`.
+
+        A seq2seq model that reads the answer so far (`self.decoding`) takes the source alone
+        (an array, or a dict by input name) and is decoded greedily: one run per answer step,
+        each reading back the tokens predicted before (`specc.runtime.decoding`); its labels are
+        the decoded strings."""
+        plan = self.decoding
+        if plan is None:
+            return Prediction(self.run(x, allow_nonfinite=allow_nonfinite), self._decoder)
+        source, start = plan.source(x, self.feed_names)
+
+        def step(feed: dict[str, Any]) -> np.ndarray:
+            return self.run(feed, allow_nonfinite=allow_nonfinite)[plan.output]
+
+        return Prediction({plan.output: greedy_decode(step, source, plan, start)}, self._decoder)
 
     def predict_file(
         self, path: str | os.PathLike[str], *, allow_nonfinite: bool = False

@@ -12,8 +12,9 @@ from .checks_base import check, warning
 from .csvfile import CsvHeaderError, feature_names, read_header, target_names
 from .datasets import DATASETS, SYNTHETIC_PARAMETERS
 from .errors import SpecError, did_you_mean
+from .names import layer_names, layer_reads
 from .schema import BuiltinData, CsvData, NpzData, Spec
-from .tasks import task_kind
+from .tasks import decoder_input, task_kind
 
 __all__ = ["DATASETS"]
 
@@ -56,7 +57,7 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
         return
     for name in SYNTHETIC_PARAMETERS:
         # the default value is accepted: the resolved spec (lock file) writes it out
-        if getattr(data, name) != BuiltinData.model_fields[name].default:
+        if getattr(data, name) != _default(name):
             yield SpecError(
                 ("data", name),
                 f"`{name}` applies only to synthetic datasets, got `{name}: "
@@ -89,6 +90,10 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
         )
 
 
+def _default(name: str) -> object:
+    return BuiltinData.model_fields[name].default
+
+
 def _synthetic_fits(spec: Spec, data: BuiltinData) -> Iterator[SpecError]:
     info = DATASETS[data.dataset]
     distinct = info.max_samples(data)
@@ -100,9 +105,20 @@ def _synthetic_fits(spec: Spec, data: BuiltinData) -> Iterator[SpecError]:
             f"use at most {distinct}: repeated examples would put training questions in the "
             "test split",
         )
+    for name in SYNTHETIC_PARAMETERS:
+        value = getattr(data, name)
+        if name not in info.parameters and value != _default(name):
+            shown = str(value).lower() if isinstance(value, bool) else value
+            yield SpecError(
+                ("data", name),
+                f"`{name}` does not apply to `{data.dataset}`, got `{name}: {shown}`",
+                f"remove it; `{data.dataset}` reads {', '.join(info.parameters)}",
+            )
     lengths = {array.name: array.shape[0] for array in info.arrays(data)}
     sources = {inp.source or inp.name: i for i, inp in enumerate(spec.model.inputs)}
     for array, length in lengths.items():
+        if array == "decoder_input" and array not in sources:
+            continue  # a decoder that reads no previous token (RepeatVector-style) needs none
         if array not in sources:
             yield SpecError(
                 ("model", "inputs"),
@@ -249,6 +265,24 @@ def _csv_test_fits(data: CsvData, base_dir: Path) -> Iterator[SpecError]:
             f"of the training file {Path(data.path).name}",
             did_you_mean(absent[0], header) or f"its columns: {', '.join(header[:12])}",
         )
+
+
+@warning
+def seq2seq_decoder_input_unread(spec: Spec, _: Path) -> Iterator[SpecError]:
+    """A seq2seq decoder input that no layer reads: the model (and `model.onnx`) would still
+    take it, and greedy decoding would run the model once per answer step for nothing."""
+    name = decoder_input(spec)
+    if name is None:
+        return
+    names = layer_names(spec)
+    if any(name in layer_reads(spec, names, i) for i in range(len(names))):
+        return
+    index = [inp.name for inp in spec.model.inputs].index(name)
+    yield SpecError(
+        ("model", "inputs", index),
+        f"the decoder input `{name}` is read by no layer, yet model.onnx would require it",
+        "remove it: a decoder that reads no previous answer token needs the source alone",
+    )
 
 
 @warning

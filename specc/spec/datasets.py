@@ -31,7 +31,7 @@ SEQ2SEQ_VOCAB = "0123456789+ ="
 START_TOKEN = SEQ2SEQ_VOCAB.index("=")
 
 # Settings of `data` that apply only to synthetic datasets.
-SYNTHETIC_PARAMETERS = ("samples", "digits", "length")
+SYNTHETIC_PARAMETERS = ("samples", "digits", "length", "random_length", "reverse_question")
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,9 @@ def _sklearn(
 
 
 def _tokens(encoder: int, decoder: int) -> tuple[Array, ...]:
+    """The source tokens, and the answer shifted right behind the start token (teacher forcing;
+    optional: a model that reads no decoder input, RepeatVector-style, declares only the
+    source)."""
     return (
         Array("encoder_input", (encoder,), "int32"),
         Array("decoder_input", (decoder,), "int32"),
@@ -165,9 +168,15 @@ _ALL: tuple[BuiltinDataset, ...] = (
         description="generated additions of two numbers below 10**digits, as token ids",
         loader="addition",
         arrays=lambda data: _tokens(2 * data.digits + 1, data.digits + 1),
-        max_samples=lambda data: 10 ** (2 * data.digits),
+        max_samples=lambda data: (
+            # a+b and b+a count once; at most half of them, so that drawing distinct questions
+            # at random ends quickly
+            10**data.digits * (10**data.digits + 1) // 4
+            if data.random_length
+            else 10 ** (2 * data.digits)
+        ),
         vocab=SEQ2SEQ_VOCAB,
-        parameters=("samples", "digits"),
+        parameters=("samples", "digits", "random_length", "reverse_question"),
     ),
     BuiltinDataset(
         name="synthetic:reverse",

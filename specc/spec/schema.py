@@ -112,11 +112,21 @@ class BuiltinData(_DataBase):
     """Which dataset."""
     samples: PositiveInt = 10000
     """Number of generated examples (synthetic datasets only), at most the number of distinct
-    examples: `10**(2 * digits)` additions, `10**length` reverse strings."""
+    examples: `10**(2 * digits)` additions (with `random_length`, where `a+b` and `b+a` count
+    once, half of the `10**digits * (10**digits + 1) / 2` distinct questions), `10**length`
+    reverse strings."""
     digits: Annotated[int, Field(ge=1, le=6)] = 3
-    """Largest operand width for `synthetic:addition`."""
+    """Largest operand width (digits) for `synthetic:addition`."""
     length: Annotated[int, Field(ge=2, le=64)] = 8
     """Sequence length for `synthetic:reverse`."""
+    random_length: bool = False
+    """`synthetic:addition`: draw each operand's number of digits uniformly from 1..`digits`, then
+    its digits (as the Keras addition example does), rather than the operands uniformly below
+    `10**digits` (where most have `digits` digits)."""
+    reverse_question: bool = False
+    """`synthetic:addition`: the padded question read backwards (`"12+345 "` becomes
+    `" 543+21"`), as the Keras addition example does: the last digits come first, closer to
+    where the answer starts."""
 
 
 def _given_test_holds_out_nothing(data: Any) -> Any:

@@ -19,6 +19,7 @@ __all__ = [
     "TASK_KINDS",
     "TaskKind",
     "class_names",
+    "decoder_input",
     "resolved_loss",
     "resolved_metrics",
     "task_kind",
@@ -229,6 +230,20 @@ def task_kind(spec_or_name: Any) -> TaskKind:
     except (KeyError, TypeError):
         known = ", ".join(TASK_KINDS)
         raise ValueError(f"unknown task kind {name!r}; the kinds are {known}") from None
+
+
+def decoder_input(spec: Any) -> str | None:
+    """The model input of a seq2seq spec that reads the answer so far (teacher forcing), which
+    greedy decoding fills with the start token and the tokens predicted before: the input that
+    reads the `decoder_input` array, else the last of several inputs; None for a model with one
+    input (RepeatVector-style: every answer token comes from the source alone) and other tasks."""
+    if spec.task.type != "seq2seq":
+        return None
+    inputs = spec.model.inputs
+    for inp in inputs:
+        if (inp.source or inp.name) == "decoder_input":
+            return inp.name
+    return inputs[-1].name if len(inputs) > 1 else None
 
 
 def class_names(spec: Any, vocab: str | None = None) -> list[str]:
