@@ -1,7 +1,8 @@
 """Cross-field checks: mistakes no single field shows, all run by `validate`.
 
 Importing this module registers every check (`checks_model`, `checks_data`, `checks_layers`,
-`checks_npz`, `checks_passes`, `checks_prune`); `run_checks` runs them in order and returns every
+`checks_npz`, `checks_passes`, `checks_prune`,
+`checks_subset`); `run_checks` runs them in order and returns every
 error, not just the first; `run_warnings` runs the registered warnings of a valid spec.
 """
 
@@ -16,6 +17,7 @@ from . import (  # noqa: F401  (register their checks)
     checks_npz,
     checks_passes,
     checks_prune,
+    checks_subset,
 )
 from .checks_base import CHECKS, WARNINGS
 from .errors import SpecError

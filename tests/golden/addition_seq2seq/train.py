@@ -1,7 +1,7 @@
 """Train the addition_seq2seq model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-addition_seq2seq.yaml (spec hash 9565bdd2172cf7ca). Reports loss, token accuracy (teacher forced)
+addition_seq2seq.yaml (spec hash 4a4b3d231183a9c7). Reports loss, token accuracy (teacher forced)
 and sequence accuracy (greedy decoding) on the train, validation and test splits; with an output
 folder it saves model.keras and history.csv there (default: the folder that holds this code/
 folder).

@@ -1,7 +1,7 @@
 """Train the digits_cnn_narrow model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-digits_cnn_narrow.yaml (spec hash 6c02239ccdb9d38c). Reports loss, accuracy on the train, validation
+digits_cnn_narrow.yaml (spec hash fad26276363a9b53). Reports loss, accuracy on the train, validation
 and test splits; with an output folder it saves model.keras and history.csv there (default: the
 folder that holds this code/ folder).
 

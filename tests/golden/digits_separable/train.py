@@ -1,7 +1,7 @@
 """Train the digits_separable model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-digits_separable.yaml (spec hash 813f4938ad397f39). Reports loss, accuracy on the train, validation
+digits_separable.yaml (spec hash 24650e4ce1c09e0f). Reports loss, accuracy on the train, validation
 and test splits; with an output folder it saves model.keras and history.csv there (default: the
 folder that holds this code/ folder).
 
