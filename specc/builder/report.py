@@ -18,6 +18,7 @@ from specc.passes.base import jsonable
 from .diagnosis import diagnosis_markdown, diagnosis_of
 from .lint_stage import lint_json, lint_markdown
 from .state import BuildState
+from .weights import weight_counts, weights_markdown
 
 __all__ = ["metrics_document", "render"]
 
@@ -113,6 +114,7 @@ def metrics_document(state: BuildState, built_at: str) -> dict[str, Any]:
             "trainable": graph.trainable_params,
             "non_trainable": graph.params - graph.trainable_params,
         },
+        "weights": weight_counts(trained.model),
         "data": trained.sizes,
         "epochs_run": trained.epochs_run,
         "timings": {**state.progress.timings, "fit": round(trained.fit_seconds, 3)},
@@ -156,6 +158,8 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         "```",
         render_graph(compiled.graph).rstrip(),
         "```",
+        "",
+        weights_markdown(metrics["weights"]),
         "",
         "## Data",
         "",
