@@ -19,6 +19,7 @@ from .schema import Spec
 __all__ = ["build_first_hint", "keras_layer_names"]
 
 _WEIGHTS_SUFFIXES = (".h5", ".hdf5", ".keras")
+_MAX_CONFIG_BYTES = 64 * 2**20  # a model's config is kilobytes; a zip bomb is not read
 
 
 def keras_layer_names(path: Path) -> list[str]:
@@ -26,11 +27,13 @@ def keras_layer_names(path: Path) -> list[str]:
     the file is no `.keras` archive of a functional or sequential model."""
     try:
         with zipfile.ZipFile(path) as archive:
+            if archive.getinfo("config.json").file_size > _MAX_CONFIG_BYTES:
+                raise ValueError("config.json is too large")
             config = json.loads(archive.read("config.json"))
         layers = config["config"]["layers"]
         return [str(entry.get("name") or entry["config"]["name"]) for entry in layers]
     except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"cannot read its layers ({type(exc).__name__})") from None
+        raise ValueError(f"cannot read its layers ({type(exc).__name__}: {exc})") from None
 
 
 def build_first_hint(source: str, base_dir: Path) -> str:

@@ -339,7 +339,7 @@ class Backbone(LayerBase):
     on first use, then cached in `~/.keras/models`; an offline machine fails there), a local
     weights file (`.h5` or `.weights.h5`, relative to the spec, e.g. one saved on a machine with
     internet access), or `null` (random initial weights)."""
-    output_layer: str | None = Field(default=None, min_length=1)
+    output_layer: Name | None = None
     """For a `.keras` source: the layer whose output the backbone gives, e.g. the last hidden
     layer of a trained classifier, leaving its old output layer out (default: the model's
     output). `output_shape` is that layer's output shape."""
