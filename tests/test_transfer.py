@@ -47,22 +47,41 @@ def _backbone_pairs(source, target) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return pairs
 
 
-def _onnx_holds_the_network(folder: Path, model) -> None:
+def _statistics(model) -> list[tuple[str, np.ndarray]]:
+    """The standardisation inside a backbone: its (layer name, mean or variance) arrays."""
     import keras
 
+    return [
+        (layer.name, np.asarray(array))
+        for layer in model.get_layer("backbone").layers
+        if isinstance(layer, keras.layers.Normalization)
+        for array in (layer.mean, layer.variance)
+    ]
+
+
+def _statistics_of(source) -> list[tuple[str, np.ndarray]]:
+    """The source model's standardisation arrays, as `_statistics` gives a backbone's."""
+    import keras
+
+    return [
+        (layer.name, np.asarray(array))
+        for layer in source.layers
+        if isinstance(layer, keras.layers.Normalization)
+        for array in (layer.mean, layer.variance)
+    ]
+
+
+def _onnx_holds_the_network(folder: Path, model) -> None:
     from specc.passes.measure import weight_counts
 
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["parity"]["passed"]
     counts = metrics["weights"]
     assert counts["trainable"] == sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    # the ONNX initializers: every trained and frozen weight, and the normalisation's mean and
-    # variance (its example count is no weight of the computation)
-    stats = 0
-    for layer in model.get_layer("backbone").layers:
-        if isinstance(layer, keras.layers.Normalization):
-            stats += int(layer.mean.numpy().size + layer.variance.numpy().size)
-    assert stats > 0, "the backbone brings the source's standardisation"
+    stats = sum(array.size for _, array in _statistics(model))
+    assert stats > 0 and counts["statistics"] == stats  # the source's standardisation came along
+    # the ONNX initializers: every trained and frozen weight, and the standardisation's mean and
+    # variance
     assert weight_counts(folder / "model.onnx")[0] == counts["trainable"] + counts["frozen"] + stats
 
 
@@ -81,11 +100,13 @@ def test_transfer_pair_in_every_freeze_mode(tmp_path):
     folder = _build(specs / "digits59_transfer.yaml", tmp_path / "build" / "digits59_transfer")
     trained = keras.saving.load_model(folder / "model.keras")
     pairs = _backbone_pairs(source, trained)
-    assert len(pairs) >= 6  # two convolutions' kernels and biases, the normalisation's statistics
+    assert len(pairs) == 4  # the two convolutions' kernels and biases
     for name, mine, theirs in pairs:
         np.testing.assert_array_equal(mine, theirs, err_msg=f"frozen layer {name} changed")
+    for (name, mine), (_, theirs) in zip(_statistics(trained), _statistics_of(source), strict=True):
+        np.testing.assert_array_equal(mine, theirs, err_msg=f"{name} statistics changed")
     metrics = json.loads((folder / "metrics.json").read_text())
-    frozen = sum(mine.size for name, mine, _ in pairs if name != "pixels_normalization")
+    frozen = sum(mine.size for _, mine, _ in pairs)
     assert metrics["weights"]["frozen"] == frozen < source_weights  # the old head is left out
     assert metrics["weights"]["trainable"] == 32 * 5 + 5  # the new head only
     assert metrics["data"]["train"] == 100  # 20 per class
@@ -100,7 +121,9 @@ def test_transfer_pair_in_every_freeze_mode(tmp_path):
     moved = {
         n for n, mine, theirs in _backbone_pairs(source, tuned) if not np.array_equal(mine, theirs)
     }
-    assert {"conv2d_1", "conv2d_2"} <= moved and "pixels_normalization" not in moved
+    assert moved == {"conv2d_1", "conv2d_2"}
+    for (_, mine), (_, theirs) in zip(_statistics(tuned), _statistics_of(source), strict=True):
+        np.testing.assert_array_equal(mine, theirs)  # statistics are no trained weights
     assert json.loads((folder / "metrics.json").read_text())["weights"]["frozen"] == 0
     _onnx_holds_the_network(folder, tuned)
 

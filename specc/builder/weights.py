@@ -26,23 +26,27 @@ def _leaves(model: Any) -> list[Any]:
 
 
 def weight_counts(model: Any) -> dict[str, int]:
-    """{trainable, frozen, statistics, total} weights of a trained Keras model."""
+    """{trainable, frozen, statistics, total} weights of a trained Keras model. Normalisation
+    statistics count whether they are constants (as the generated code builds them) or variables
+    (an adapted layer; its example count is left out)."""
     import keras
 
-    statistics = []
+    statistics = variables = 0  # statistics, and those of them that are Keras variables
     for layer in _leaves(model):
         if isinstance(layer, keras.layers.Normalization):
-            statistics += layer.weights
+            statistics += int(np.size(layer.mean)) + int(np.size(layer.variance))
+            variables += _size(layer.weights)
         elif isinstance(layer, keras.layers.BatchNormalization):
-            statistics += [layer.moving_mean, layer.moving_variance]
+            moving = _size([layer.moving_mean, layer.moving_variance])
+            statistics += moving
+            variables += moving
     trainable = _size(model.trainable_weights)
-    non_trainable = _size(model.non_trainable_weights)
-    stats = _size(statistics)
+    frozen = _size(model.non_trainable_weights) - variables
     return {
         "trainable": trainable,
-        "frozen": non_trainable - stats,
-        "statistics": stats,
-        "total": trainable + non_trainable,
+        "frozen": frozen,
+        "statistics": statistics,
+        "total": trainable + frozen + statistics,
     }
 
 
