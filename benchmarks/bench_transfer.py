@@ -4,6 +4,7 @@ network trained from scratch on the same data with the same recipe.
 
     python benchmarks/bench_transfer.py                # seed 7 (the specs' own)
     python benchmarks/bench_transfer.py --seeds 7 8 9  # one build per variant and seed
+    python benchmarks/bench_transfer.py --only scratch # the source and one variant
 
 The source spec is built once per seed into a temporary folder laid out like the repository
 (`specs/transfer/`, `build/digits04_source/`), so the target's backbone path resolves as it does
@@ -37,7 +38,13 @@ def variants(source: dict, target: dict) -> dict[str, dict]:
             layer["frozen_layers"] = HYBRID_FROZEN
         spec["name"] = f"digits59_{mode}"
         out[mode] = spec
+    # from scratch: the target's network (the source's layers up to the cut, the target's
+    # head) with random initial weights and the standardisation fitted on the target's data
     scratch = yaml.safe_load(yaml.safe_dump(source))
+    cut = target["model"]["layers"][0]["output_layer"]
+    names = [layer.get("name") for layer in source["model"]["layers"]]
+    kept = source["model"]["layers"][: names.index(cut) + 1]
+    scratch["model"]["layers"] = kept + target["model"]["layers"][1:]
     scratch["name"] = "digits59_scratch"
     scratch["data"] = {**target["data"], "preprocessing": "standardize"}
     scratch["training"] = target["training"]
@@ -45,7 +52,7 @@ def variants(source: dict, target: dict) -> dict[str, dict]:
     return out
 
 
-def run(seed: int, root: Path) -> dict[str, dict]:
+def run(seed: int, root: Path, only: list[str] | None = None) -> dict[str, dict]:
     from specc.builder import build
     from specc.builder.progress import Progress
 
@@ -63,6 +70,8 @@ def run(seed: int, root: Path) -> dict[str, dict]:
     )
     results = {"source (digits 0-4)": _figures(built.output_dir)}
     for name, spec in variants(source, target).items():
+        if only and name not in only:
+            continue
         path = specs / f"{spec['name']}.yaml"
         path.write_text(yaml.safe_dump(spec, sort_keys=False))
         built = build(path, root / "build" / spec["name"], progress=quiet())
@@ -88,11 +97,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[7])
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["feature_extractor", "fine_tune", "hybrid", "scratch"],
+        help="build only these variants (and the source)",
+    )
     args = parser.parse_args()
     runs = {}
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as tmp:
-            runs[seed] = run(seed, Path(tmp))
+            runs[seed] = run(seed, Path(tmp), args.only)
     rows = list(next(iter(runs.values())))
     print(
         "\n| variant | train examples | weights trained | weights frozen | test accuracy "

@@ -85,6 +85,20 @@ def _onnx_holds_the_network(folder: Path, model) -> None:
     assert weight_counts(folder / "model.onnx")[0] == counts["trainable"] + counts["frozen"] + stats
 
 
+def test_target_before_its_source_says_which_spec_to_build(tmp_path):
+    from specc.spec import SpecErrors, load_spec
+
+    specs = tmp_path / "specs" / "transfer"
+    shutil.copytree(PAIR, specs)
+    load_spec(specs / "digits04_source.yaml")  # valid on its own
+    with pytest.raises(SpecErrors) as caught:
+        load_spec(specs / "digits59_transfer.yaml")
+    (error,) = caught.value.errors
+    assert error.path == ("model", "layers", 0, "source")
+    assert f"build {specs / 'digits04_source.yaml'} first" in error.hint
+    assert "build/digits04_source/model.keras" in error.hint
+
+
 @pytest.mark.slow
 def test_transfer_pair_in_every_freeze_mode(tmp_path):
     import keras
