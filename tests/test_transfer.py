@@ -99,6 +99,29 @@ def test_target_before_its_source_says_which_spec_to_build(tmp_path):
     assert "build/digits04_source/model.keras" in error.hint
 
 
+def test_lint_counts_the_limited_training_examples(tmp_path):
+    """SPC401 judges the data size by the examples training sees: 20 per class, not the
+    dataset's size."""
+    from specc.lint import run
+    from specc.pipeline import compile_spec
+
+    shutil.copy(ROOT / "tests" / "invalid" / "data" / "small_backbone.keras", tmp_path)
+    spec = tmp_path / "transfer.yaml"
+    spec.write_text(
+        "specc: 1\nname: transfer\ntask: {type: multiclass, classes: 5}\n"
+        "data: {type: builtin, dataset: 'sklearn:digits', classes: [5, 6, 7, 8, 9], "
+        "limit_per_class: 20}\n"
+        "model:\n  inputs: [{name: pixels, shape: [64]}]\n  layers:\n"
+        "    - {type: backbone, source: small_backbone.keras, output_layer: features,\n"
+        "       output_shape: [8], freeze: fine_tune, similarity: similar}\n"
+        "    - {type: dense, units: 5}\n"
+    )
+    compiled = compile_spec(spec)
+    (advice,) = [d for d in run(compiled.loaded, compiled.graph) if d.rule == "SPC401"]
+    assert "with 100 training examples (small)" in advice.message
+    assert "use `freeze: feature_extractor`" in advice.hint
+
+
 @pytest.mark.slow
 def test_transfer_pair_in_every_freeze_mode(tmp_path):
     import keras
