@@ -5,10 +5,8 @@ TensorFlow), a local weights file of an `applications:` source exists, and the h
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +23,9 @@ _MAX_CONFIG_BYTES = 64 * 2**20  # a model's config is kilobytes; a zip bomb is n
 def keras_layer_names(path: Path) -> list[str]:
     """Names of the top-level layers of a `.keras` file, from its `config.json`; ValueError when
     the file is no `.keras` archive of a functional or sequential model."""
+    import json  # only for a spec with `output_layer`: validate starts faster without them
+    import zipfile
+
     try:
         with zipfile.ZipFile(path) as archive:
             if archive.getinfo("config.json").file_size > _MAX_CONFIG_BYTES:
