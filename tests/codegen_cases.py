@@ -321,6 +321,15 @@ LAYER_CASES: dict[str, tuple[list[str], list[str]]] = {
             "{type: dense, units: 2}",
         ],
     ),
+    "backbone_keras_cut": (
+        ["{name: image, shape: [8, 8, 3]}"],
+        [
+            "{type: backbone, source: backbone.keras, output_layer: features, freeze: fine_tune, "
+            "output_shape: [6, 6, 4]}",
+            "{type: global_pool, mode: max}",
+            "{type: dense, units: 2}",
+        ],
+    ),
     "backbone_application": (
         ["{name: image, shape: [32, 32, 3]}"],
         [

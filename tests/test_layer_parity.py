@@ -57,14 +57,14 @@ def random_inputs(graph, rng: np.random.Generator) -> dict[str, np.ndarray]:
 def save_small_backbone(path: Path) -> None:
     image = keras.Input((8, 8, 3))
     x = keras.layers.Conv2D(4, 3, activation="relu")(image)
-    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.BatchNormalization(name="features")(x)  # where `output_layer` may cut
     x = keras.layers.GlobalAveragePooling2D()(x)
     keras.Model(image, x, name="small_backbone").save(path)
 
 
 def build_case(case: str, folder: Path, **build_args):
     inputs, layers = LAYER_CASES[case]
-    if case == "backbone_keras_file":
+    if case in ("backbone_keras_file", "backbone_keras_cut"):
         save_small_backbone(folder / "backbone.keras")
     options = {"preprocessing": "standardize"} if build_args.get("preprocessing") else {}
     loaded, graph, code = generate_case(

@@ -47,3 +47,26 @@ def test_report_with_description_and_scaling(tmp_path):
     assert "preprocessing standardize, fitted on the training split and built into the model" in (
         text
     )
+
+
+def test_report_counts_the_trained_weights(tmp_path):
+    """The weights line: trained, frozen and statistics of the trained model, as Keras and the
+    exported ONNX model count them."""
+    import keras
+    import numpy as np
+
+    from specc.passes.measure import weight_counts
+
+    text, metrics = _report(tmp_path, '""', "standardize")
+    model = keras.saving.load_model(tmp_path / "out" / "model.keras")
+    trained = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    norm = model.get_layer("features_normalization")
+    statistics = int(np.size(norm.mean) + np.size(norm.variance))
+    assert metrics["weights"] == {
+        "trainable": trained,
+        "frozen": 0,
+        "statistics": statistics,
+        "total": trained + statistics,
+    }
+    assert weight_counts(tmp_path / "out" / "model.onnx")[0] == trained + statistics
+    assert f"{trained:,} trained, 0 frozen, {statistics:,} statistics" in text

@@ -19,6 +19,7 @@ from .decoding_check import decoding_markdown
 from .diagnosis import diagnosis_markdown, diagnosis_of
 from .lint_stage import lint_json, lint_markdown
 from .state import BuildState
+from .weights import weight_counts, weights_markdown
 
 __all__ = ["metrics_document", "render"]
 
@@ -114,6 +115,7 @@ def metrics_document(state: BuildState, built_at: str) -> dict[str, Any]:
             "trainable": graph.trainable_params,
             "non_trainable": graph.params - graph.trainable_params,
         },
+        "weights": weight_counts(trained.model),
         "data": trained.sizes,
         "epochs_run": trained.epochs_run,
         "timings": {**state.progress.timings, "fit": round(trained.fit_seconds, 3)},
@@ -157,6 +159,8 @@ def render(state: BuildState, metrics: dict[str, Any]) -> list[str]:
         "```",
         render_graph(compiled.graph).rstrip(),
         "```",
+        "",
+        weights_markdown(metrics["weights"]),
         "",
         "## Data",
         "",

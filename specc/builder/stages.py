@@ -20,6 +20,7 @@ from specc.spec.csvfile import feature_names
 from specc.spec.tasks import class_names
 
 from .decoding_check import check_decoding, decoding_metadata, decoding_note
+from .downloads import download_failure
 from .errors import BuildError
 from .state import BuildState, Exported, Trained
 
@@ -87,6 +88,9 @@ def train(state: BuildState) -> None:
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # errors from TensorFlow or the generated code
+        offline = download_failure(spec, exc)  # keras.applications weights need the internet
+        if offline is not None:
+            raise BuildError("train", *offline) from exc
         raise BuildError(
             "train",
             f"training failed: {reason(exc)}",

@@ -22,6 +22,7 @@ from specc.spec.npzfile import input_arrays, same_archive, test_archive, test_ar
 from specc.spec.schema import BuiltinData, CsvData, Input, NpzData, Spec
 from specc.spec.tasks import task_kind
 
+from .data_subset import subset_context
 from .pyfmt import comment_lines, constant, literal, path_constant, wrap
 
 __all__ = ["data_context"]
@@ -145,6 +146,7 @@ def _split_context(spec: Spec) -> dict[str, Any]:
             + (" (fractions of the training file)" if given else " (fractions of all examples)")
         ),
         "given_test": given,
+        "limit_per_class": False,  # a built-in dataset's subset sets it (data_subset.py)
         "split_template": "data/split_given.py.j2" if given else "data/split.py.j2",
         "split_doc": doc,
         "validation_fraction": repr(float(split.validation)),
@@ -224,6 +226,7 @@ def _sklearn_context(spec: Spec, data: BuiltinData) -> dict[str, Any]:
             else "bunch.target.astype(np.float32).reshape(-1, 1)"
         ),
         "source_doc": f"Examples: {info.description} (`{data.dataset}`), read as one array `x`.",
+        **subset_context(data, binary=spec.task.type == "binary"),
     }
 
 

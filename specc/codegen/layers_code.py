@@ -370,9 +370,12 @@ def _backbone(node: Node, scope: Scope) -> list[str]:
     net = f"{node.name}_model"
     if spec.source.startswith("applications:"):
         app = spec.source.split(":", 1)[1]
+        weights = spec.weights
+        if weights not in (None, "imagenet"):  # a local weights file, relative to the spec
+            weights = scope.backbone_path(weights)
         args = kw(
             include_top=False,
-            weights=spec.weights if spec.weights is not None else Raw("None"),
+            weights=weights if weights is not None else Raw("None"),
             input_shape=tuple(scope.input_shape(node)),
             pooling=spec.pooling,
             name=node.name,
@@ -381,6 +384,12 @@ def _backbone(node: Node, scope: Scope) -> list[str]:
     else:
         load = Call("keras.saving.load_model", (lit(scope.backbone_path(spec.source)),))
         lines = statement(net, load, INDENT)
+        if spec.output_layer is not None:
+            lines.append(f"{INDENT}# output_layer: the backbone ends at this layer's output")
+            end = f"{net}_end"
+            lines += statement(end, Call(f"{net}.get_layer", (lit(spec.output_layer),)), INDENT)
+            cut = (Raw(f"{net}.inputs"), Raw(f"{end}.output"))
+            lines += statement(net, Call("keras.Model", cut, kw(name=node.name)), INDENT)
     if spec.freeze == "feature_extractor":
         lines.append(f"{INDENT}{net}.trainable = False")
         call = f"{scope.read(node.inputs[0])}, training=False"  # batch norm stays in inference

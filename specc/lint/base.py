@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from specc.spec.errors import Location, dotted
+from specc.spec.tasks import task_kind
 
 if TYPE_CHECKING:
     from specc.ir import Graph
@@ -105,7 +106,12 @@ class LintContext:
             return None
         split = self.spec.data.split
         n = self.samples
-        return n - round(split.test * n) - round(split.validation * n)
+        train = n - round(split.test * n) - round(split.validation * n)
+        limit = getattr(self.spec.data, "limit_per_class", None)  # built-in datasets only
+        if limit is not None:
+            classes = task_kind(self.spec).classes(self.spec.task) or 2  # binary: 2 classes
+            train = min(train, limit * classes)
+        return train
 
 
 def regularisation(ctx: LintContext) -> list[str]:

@@ -1,7 +1,8 @@
 """How many examples a spec's data holds, known without loading it (no numpy).
 
 Built-in datasets say so in their records (`specc.spec.datasets`): a fixed count for the
-scikit-learn ones, `data.samples` for the generated ones. A CSV file's records are counted with
+scikit-learn ones (for a subset of classes, `data.classes`, their share of it),
+`data.samples` for the generated ones. A CSV file's records are counted with
 the standard `csv` module; an npz archive's target array length is read from its `.npy` header
 (the first bytes of one member of the zip). Anything unreadable gives None: the rules that need
 a count then stay silent, and the data checks of `validate` report the file itself.
@@ -25,7 +26,11 @@ def example_count(spec: Any, base_dir: Path) -> int | None:
     data = spec.data
     if data.type == "builtin":
         record = DATASETS[data.dataset]
-        return record.examples if record.examples is not None else data.samples
+        if record.examples is None:
+            return data.samples
+        if getattr(data, "classes", None) and record.classes:  # a subset: about its share
+            return round(record.examples * len(data.classes) / record.classes)
+        return record.examples
     import struct
     import zipfile
 

@@ -1,9 +1,9 @@
 """Cross-field checks: mistakes no single field shows, all run by `validate`.
 
-Importing this module registers every check (`checks_model`, `checks_data`, `checks_layers`,
-`checks_npz`, `checks_passes`, `checks_prune`, `checks_distribute`); `run_checks` runs them in
-order and returns every error, not just the first; `run_warnings` runs the registered warnings
-of a valid spec.
+Importing this module registers every check (`checks_backbone`, `checks_model`, `checks_data`,
+`checks_layers`, `checks_npz`, `checks_passes`, `checks_prune`, `checks_distribute`,
+`checks_subset`); `run_checks` runs them in order and returns every error, not just the first;
+`run_warnings` runs the registered warnings of a valid spec.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import (  # noqa: F401  (register their checks)
+    checks_backbone,
     checks_data,
     checks_distribute,
     checks_layers,
@@ -18,6 +19,7 @@ from . import (  # noqa: F401  (register their checks)
     checks_npz,
     checks_passes,
     checks_prune,
+    checks_subset,
 )
 from .checks_base import CHECKS, WARNINGS
 from .errors import SpecError

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .checks_base import check, warning
+from .checks_subset import picked_classes
 from .csvfile import CsvHeaderError, feature_names, read_header, target_names
 from .datasets import DATASETS, SYNTHETIC_PARAMETERS
 from .errors import SpecError, did_you_mean
@@ -39,11 +40,13 @@ def builtin_data_fits(spec: Spec, _: Path) -> Iterator[SpecError]:
             f"dataset `{data.dataset}` is a {info.task} dataset, but the task is {spec.task.type}",
             f"set `task.type: {info.task}`",
         )
-    elif spec.task.type == "multiclass" and spec.task.classes != info.classes:
+    elif spec.task.type == "multiclass" and spec.task.classes != picked_classes(data):
         yield SpecError(
             ("task", "classes"),
-            f"dataset `{data.dataset}` has {info.classes} classes, got {spec.task.classes}",
-            f"set `classes: {info.classes}`",
+            f"dataset `{data.dataset}` has {info.classes} classes, got {spec.task.classes}"
+            if data.classes is None
+            else f"`data.classes` picks {len(data.classes)} classes, got {spec.task.classes}",
+            f"set `classes: {picked_classes(data)}`",
         )
     elif spec.task.type == "seq2seq" and spec.task.vocab_size != len(info.vocab or ""):
         yield SpecError(

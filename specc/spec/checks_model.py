@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from .checks_backbone import build_first_hint
 from .checks_base import check
 from .errors import SpecError, did_you_mean
 from .schema import Spec
@@ -230,7 +231,11 @@ def backbones_resolve(spec: Spec, base_dir: Path) -> Iterator[SpecError]:
                 f"expected a `.keras` file or `applications:NAME`, got {layer.source!r}",
             )
         elif not (base_dir / layer.source).is_file():
-            yield SpecError(path + ("source",), f"file not found: {base_dir / layer.source}")
+            yield SpecError(
+                path + ("source",),
+                f"file not found: {base_dir / layer.source}",
+                build_first_hint(layer.source, base_dir),
+            )
         if layer.freeze == "hybrid" and layer.frozen_layers is None:
             yield SpecError(
                 path + ("frozen_layers",),

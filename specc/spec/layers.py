@@ -332,9 +332,17 @@ class Backbone(LayerBase):
 
     type: Literal["backbone"]
     source: str = Field(min_length=1)
-    """A `.keras` file path, or `applications:NAME` (e.g. `applications:MobileNetV2`)."""
-    weights: Literal["imagenet"] | None = "imagenet"
-    """Pretrained weights for `applications:` sources (`null`: random init)."""
+    """A `.keras` file path relative to the spec (e.g. the `model.keras` of another spec's build:
+    build that spec first), or `applications:NAME` (e.g. `applications:MobileNetV2`)."""
+    weights: str | None = "imagenet"
+    """Weights of an `applications:` source: `imagenet` (downloaded from the internet by Keras
+    on first use, then cached in `~/.keras/models`; an offline machine fails there), a local
+    weights file (`.h5` or `.weights.h5`, relative to the spec, e.g. one saved on a machine with
+    internet access), or `null` (random initial weights)."""
+    output_layer: Name | None = None
+    """For a `.keras` source: the layer whose output the backbone gives, e.g. the last hidden
+    layer of a trained classifier, leaving its old output layer out (default: the model's
+    output). `output_shape` is that layer's output shape."""
     freeze: Literal["feature_extractor", "fine_tune", "hybrid"] = "feature_extractor"
     """`feature_extractor` freezes every layer, `fine_tune` trains all, `hybrid` freezes the
     first `frozen_layers`."""

@@ -127,6 +127,13 @@ class BuiltinData(_DataBase):
     """`synthetic:addition`: the padded question read backwards (`"12+345 "` becomes
     `" 543+21"`), as the Keras addition example does: the last digits come first, closer to
     where the answer starts."""
+    classes: list[Annotated[int, Field(ge=0)]] | None = Field(default=None, min_length=2)
+    """A subset of a multiclass dataset's classes, by label (`[5, 6, 7, 8, 9]`): only their
+    examples are kept, relabelled 0..k-1 in this order (`task.classes` is k; the class names
+    follow the dataset's, e.g. `5`..`9`, unless `task.class_names` gives others)."""
+    limit_per_class: PositiveInt | None = None
+    """Keep only the first N training examples of each class (few-shot and transfer learning);
+    the validation and test splits keep every example, so their metrics stay honest."""
 
 
 def _given_test_holds_out_nothing(data: Any) -> Any:

@@ -247,7 +247,14 @@ def decoder_input(spec: Any) -> str | None:
 
 
 def class_names(spec: Any, vocab: str | None = None) -> list[str]:
-    """Class (label) names of `spec`'s task for metadata; seq2seq: the tokens of `vocab`."""
+    """Class (label) names of `spec`'s task for metadata; seq2seq: the tokens of `vocab`. A
+    subset of a built-in dataset's classes (`data.classes`) keeps the dataset's names."""
+    picked = getattr(getattr(spec, "data", None), "classes", None)
+    if picked and spec.task.type == "multiclass" and not spec.task.class_names:
+        from .datasets import DATASETS
+
+        names = DATASETS[spec.data.dataset].class_names or ()
+        return [names[c] if c < len(names) else str(c) for c in picked]
     return task_kind(spec).names(spec.task, vocab)
 
 

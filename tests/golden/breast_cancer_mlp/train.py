@@ -1,7 +1,7 @@
 """Train the breast_cancer_mlp model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-breast_cancer_mlp.yaml (spec hash 260dd7a247752a38). Reports loss, accuracy, auc on the train,
+breast_cancer_mlp.yaml (spec hash 4b61d65e144791cc). Reports loss, accuracy, auc on the train,
 validation and test splits; with an output folder it saves model.keras and history.csv there
 (default: the folder that holds this code/ folder).
 

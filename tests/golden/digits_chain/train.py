@@ -1,7 +1,7 @@
 """Train the digits_chain model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-digits_chain.yaml (spec hash 5c789cef2951c7df). Reports loss, accuracy on the train, validation and
+digits_chain.yaml (spec hash 770df9b6165ff34b). Reports loss, accuracy on the train, validation and
 test splits; with an output folder it saves model.keras and history.csv there (default: the folder
 that holds this code/ folder).
 

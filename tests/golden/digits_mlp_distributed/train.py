@@ -1,7 +1,7 @@
 """Train the digits_mlp_distributed model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-digits_mlp_distributed.yaml (spec hash a7667416af0e8b3a). Reports loss, accuracy on the train,
+digits_mlp_distributed.yaml (spec hash 69b2fd638d71a4b0). Reports loss, accuracy on the train,
 validation and test splits; with an output folder it saves model.keras and history.csv there
 (default: the folder that holds this code/ folder).
 

@@ -1,7 +1,7 @@
 """Train the digits_mlp_pruned model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-digits_mlp_pruned.yaml (spec hash c8af09632dad2af0). Reports loss, accuracy on the train, validation
+digits_mlp_pruned.yaml (spec hash df3eb51a39a785ec). Reports loss, accuracy on the train, validation
 and test splits; with an output folder it saves model.keras and history.csv there (default: the
 folder that holds this code/ folder).
 

@@ -1,7 +1,7 @@
 """Train the digits_teacher model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-digits_teacher.yaml (spec hash 314471500c27b511). Reports loss, accuracy on the train, validation
+digits_teacher.yaml (spec hash 8deb697a17d57c46). Reports loss, accuracy on the train, validation
 and test splits; with an output folder it saves model.keras and history.csv there (default: the
 folder that holds this code/ folder).
 

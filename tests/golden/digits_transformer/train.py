@@ -1,7 +1,7 @@
 """Train the digits_transformer model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-digits_transformer.yaml (spec hash 54a67f29d40c6026). Reports loss, accuracy on the train,
+digits_transformer.yaml (spec hash f07a2d5b854746e8). Reports loss, accuracy on the train,
 validation and test splits; with an output folder it saves model.keras and history.csv there
 (default: the folder that holds this code/ folder).
 

@@ -1,7 +1,7 @@
 """Train the reverse_simple_rnn model: `python train.py [--output-dir DIR] [--quiet]`.
 
 Loads the data (spec_data.py), builds the network (spec_model.py) and trains it with the recipe of
-reverse_simple_rnn.yaml (spec hash ca2c1e3c4f2bda1f). Reports loss, token accuracy (teacher forced)
+reverse_simple_rnn.yaml (spec hash afa914373d1bd4e4). Reports loss, token accuracy (teacher forced)
 and sequence accuracy (greedy decoding) on the train, validation and test splits; with an output
 folder it saves model.keras and history.csv there (default: the folder that holds this code/
 folder).
