@@ -216,14 +216,22 @@ def identifier(name: str, taken: frozenset[str] | set[str] = RESERVED) -> str:
 
 def string_literal(text: str) -> str:
     """A Python string literal that evaluates to `text`, whatever it holds: quotes, backslashes,
-    newlines, NUL and other control characters, line separators, lone surrogates. Based on
-    `repr` (printable characters stay as they are, the rest become escapes), in double quotes
-    as ruff writes them unless the text holds a double quote (then single quotes, as ruff
-    prefers, unless it holds both kinds, where repr escapes one)."""
-    literal = repr(text)
-    if '"' not in text and "'" not in text:
-        literal = '"' + literal[1:-1] + '"'  # no quote inside: the body needs no change
-    return literal
+    newlines, NUL and other control characters, line separators, lone surrogates. Printable
+    characters stay as they are and the rest become the escapes `repr` writes; the quotes are
+    the ones ruff writes: double quotes, unless the text holds more double than single quotes
+    (then single quotes), the chosen quote escaped inside."""
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    body = []
+    for char in text:
+        if char == "\\":
+            body.append("\\\\")
+        elif char == quote:
+            body.append("\\" + quote)
+        elif char.isprintable():
+            body.append(char)
+        else:
+            body.append(_escaped(char))
+    return quote + "".join(body) + quote
 
 
 def _escaped(char: str) -> str:
