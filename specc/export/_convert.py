@@ -46,6 +46,7 @@ def trace_to_onnx(model: Any, opset: int) -> tuple[Any, list[str]]:
     import tensorflow as tf
     import tf2onnx
 
+    from ._rnn_native import native_recurrent, rewriter
     from ._tf2onnx_extras import register_tf2onnx_extras
 
     _patch_tf2onnx_for_numpy2()
@@ -62,7 +63,8 @@ def trace_to_onnx(model: Any, opset: int) -> tuple[Any, list[str]]:
 
     max_opset = max(tf2onnx.constants.OPSET_TO_IR_VERSION)
     with _quiet(), _collect_errors() as errors:
-        concrete = serve.get_concrete_function(*specs)
+        with native_recurrent(model) as calls:  # recurrent layers -> native ONNX ops
+            concrete = serve.get_concrete_function(*specs)
         in_names = [t.name for t in concrete.inputs[: len(specs)]]
         out_names = [t.name for t in concrete.outputs]
         graph_def = tf2onnx.tf_loader.from_function(concrete, in_names, out_names)
@@ -72,6 +74,7 @@ def trace_to_onnx(model: Any, opset: int) -> tuple[Any, list[str]]:
             input_names=in_names,
             output_names=out_names,
             opset=min(opset, max_opset),
+            custom_rewriter=[rewriter(calls)],
         )
     _order_graph_inputs(proto, in_names)
     if opset > max_opset:
