@@ -29,7 +29,7 @@ def reference_outputs(path: Path, feeds: dict[str, np.ndarray]) -> list[np.ndarr
 
     model = onnx.load(str(path))
     try:
-        evaluator = ReferenceEvaluator(model)
+        evaluator = ReferenceEvaluator(model, new_ops=_fixed_ops())
         return list(evaluator.run(None, feeds))
     except Exception as exc:
         text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -41,11 +41,30 @@ def reference_outputs(path: Path, feeds: dict[str, np.ndarray]) -> list[np.ndarr
         raise
 
 
+def _fixed_ops() -> list[type]:
+    """Reference ops with a bug fixed: `OneHot` with a rank-1 `depth`, which the ONNX spec
+    allows ("scalar or rank 1 tensor containing exactly one element") and tf2onnx emits, fails
+    in onnx 1.23's `np.arange(depth)` under numpy 2."""
+    from onnx.reference.ops.op_one_hot import OneHot
+
+    class OneHotRank1Depth(OneHot):
+        op_domain = ""
+
+        def _run(self, indices, depth, values, axis=None):
+            return super()._run(indices, np.asarray(depth).reshape(()), values, axis=axis)
+
+    OneHotRank1Depth.__name__ = "OneHot"
+    return [OneHotRank1Depth]
+
+
 def _failing_op(exc: BaseException) -> str:
     """` (in op_max_pool.py)` when the error came from inside one of onnx.reference's ops."""
     import traceback
 
-    files = [f.filename for f in traceback.extract_tb(exc.__traceback__)]
+    files = []
+    while exc is not None:  # onnx.reference re-raises an op's error from op_run.py
+        files += [f.filename for f in traceback.extract_tb(exc.__traceback__)]
+        exc = exc.__cause__
     ops = [Path(f).name for f in files if f"reference{os.sep}ops{os.sep}" in f]
     named = [f for f in ops if f.startswith("op_")]  # op_max_pool.py, not _op_common_pool.py
     return f" (in {(named or ops)[-1]})" if ops else ""

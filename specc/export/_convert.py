@@ -33,14 +33,15 @@ def pack_inputs(model: Any, arrays: list[Any]) -> Any:
     return arrays[0] if len(arrays) == 1 else list(arrays)
 
 
-def trace_to_onnx(model: Any, opset: int) -> tuple[Any, list[str]]:
+def trace_to_onnx(model: Any, opset: int, *, native_rnn: bool = True) -> tuple[Any, list[str]]:
     """Return (onnx.ModelProto, tf2onnx error log lines) for `model` in inference mode.
 
     Graph inputs come out in `model.inputs` order named `input_<i>:0` with a dynamic batch
     dimension; graph outputs in `model.outputs` order named `Identity[_<k>]:0`. tf2onnx does
     not raise on an op it cannot convert: it logs an error and leaves the TF op in the graph,
     so callers must inspect the returned log lines and the graph. tf2onnx 1.17 emits opsets up
-    to 18; a higher `opset` is reached with `onnx.version_converter` from 18.
+    to 18; a higher `opset` is reached with `onnx.version_converter` from 18. With `native_rnn`
+    recurrent layers become native ONNX GRU/LSTM/RNN ops where they can (`_rnn_native`).
     """
     import keras
     import tensorflow as tf
@@ -63,7 +64,7 @@ def trace_to_onnx(model: Any, opset: int) -> tuple[Any, list[str]]:
 
     max_opset = max(tf2onnx.constants.OPSET_TO_IR_VERSION)
     with _quiet(), _collect_errors() as errors:
-        with native_recurrent(model) as calls:  # recurrent layers -> native ONNX ops
+        with native_recurrent(model, enabled=native_rnn) as calls:  # -> native ONNX ops
             concrete = serve.get_concrete_function(*specs)
         in_names = [t.name for t in concrete.inputs[: len(specs)]]
         out_names = [t.name for t in concrete.outputs]

@@ -187,16 +187,17 @@ def _layers(model: Any) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def native_recurrent(model: Any) -> Iterator[dict[int, Call]]:
+def native_recurrent(model: Any, *, enabled: bool = True) -> Iterator[dict[int, Call]]:
     """While active, mapped recurrent layers mark their calls; yields token -> Call.
 
     The plans are filled in as the model is traced: a layer called twice gets two tokens.
+    Not `enabled`, nothing is marked (tf2onnx's own conversion, for comparisons).
     """
     plans: dict[int, Call] = {}
     counter = itertools.count()
     patched = []
     try:
-        for layer in _layers(model):
+        for layer in _layers(model) if enabled else ():
             plan = plan_for(layer)
             if plan is None:
                 continue
