@@ -4,11 +4,12 @@ One Keras model per recurrent kind (two stacked layers of 64 units over 32 steps
 features, then a dense head; random weights) is exported twice with
 `specc.export.export_onnx`: `native_rnn=False` is tf2onnx's own conversion (a `Loop` for GRU
 and SimpleRNN, tf2onnx's LSTM rewrite), `native_rnn=True` the native `GRU`/`RNN`/`LSTM` ops.
-Both files are checked against Keras, then timed with onnxruntime (CPU provider, one thread
-pool as configured by default) in alternating rounds: the median of `--repeat` calls at batch
-1 and of a tenth as many at batch 256, side by side in one run. Export time and file size too.
+Both files are checked against Keras, then timed with onnxruntime (CPU provider;
+`--threads` intra-op threads, 0 = onnxruntime's default) in alternating rounds: the median of
+`--repeat` calls at batch 1 and of a tenth as many at batch 256, side by side in one run.
+Export time and file size too.
 
-    python benchmarks/bench_rnn_export.py [--repeat 300] [--kinds gru simple_rnn lstm] [--json F]
+    python benchmarks/bench_rnn_export.py [--repeat 300] [--threads 1] [--kinds gru simple_rnn]
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _time(session, feed: dict, calls: int) -> float:
     return statistics.median(times) * 1000.0
 
 
-def measure(kind: str, folder: Path, repeat: int, rounds: int) -> dict:
+def measure(kind: str, folder: Path, repeat: int, rounds: int, threads: int) -> dict:
     import onnxruntime as ort
 
     from specc.export import export_onnx
@@ -75,7 +76,9 @@ def measure(kind: str, folder: Path, repeat: int, rounds: int) -> dict:
         start = time.perf_counter()
         export_onnx(model, path, input_names=["x"], output_names=["y"], native_rnn=native)
         export_s = time.perf_counter() - start
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         want = np.asarray(model(x[256]))
         diff = float(np.abs(session.run(None, {"x": x[256]})[0] - want).max())
         sessions[label] = session
@@ -105,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300, help="calls at batch 1 (1/10 at 256)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
+    parser.add_argument("--threads", type=int, default=0, help="intra-op threads (0: default)")
     parser.add_argument("--kinds", nargs="+", default=["gru", "simple_rnn", "lstm"])
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
@@ -112,7 +116,8 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench_rnn_") as tmp:
         for kind in args.kinds:
-            results[kind] = measure(kind, Path(tmp), args.repeat, args.rounds)
+            results[kind] = measure(kind, Path(tmp), args.repeat, args.rounds, args.threads)
+    print(f"onnxruntime intra-op threads: {args.threads or 'default'}; {os.cpu_count()} CPUs")
     print(
         "| model | export | ONNX ops | export s | KiB | max diff vs Keras "
         "| ms @ 1 | ms @ 256 | speed-up @ 1 | speed-up @ 256 |"

@@ -201,12 +201,15 @@ def native_recurrent(model: Any, *, enabled: bool = True) -> Iterator[dict[int, 
             plan = plan_for(layer)
             if plan is None:
                 continue
+            patched.append((layer, layer.__dict__.get("call")))
             object.__setattr__(layer, "call", _marked(layer.call, plan, plans, counter))
-            patched.append(layer)
         yield plans
     finally:
-        for layer in patched:
-            object.__delattr__(layer, "call")
+        for layer, own in patched:  # the instance attribute goes; the class's call is back
+            if own is None:
+                object.__delattr__(layer, "call")
+            else:
+                object.__setattr__(layer, "call", own)
 
 
 def _marked(call: Callable, plan: Plan, plans: dict[int, Call], counter) -> Callable:
@@ -227,7 +230,8 @@ def _marked(call: Callable, plan: Plan, plans: dict[int, Call], counter) -> Call
         out = call(sequences, initial_state=states or None, mask=None, **kwargs)
         flat = keras.tree.flatten(out)
         marked = [tf.stop_gradient(t, name=f"specc_rnn_{k}_out{j}") for j, t in enumerate(flat)]
-        plans[k] = Call(plan, n_states=len(states), n_outputs=len(flat))
+        if len(flat) in (1, 1 + plan.n_states):  # else unplanned: the markers stay identities
+            plans[k] = Call(plan, n_states=len(states), n_outputs=len(flat))
         return keras.tree.pack_sequence_as(out, marked)
 
     return wrapper
@@ -249,10 +253,9 @@ def rewriter(calls: dict[int, Call]) -> Callable:
                 slots[m.group(2)].setdefault(int(m.group(3)), node)
         for k, slots in sorted(found.items()):
             call = calls[k]
-            want_out = call.n_outputs
             if sorted(slots["in"]) != list(range(1 + call.n_states)):
-                continue
-            if sorted(slots["out"]) != list(range(want_out)):
+                continue  # a marker went missing: the layer keeps tf2onnx's conversion
+            if sorted(slots["out"]) != list(range(call.n_outputs)):
                 continue
             _build(g, call, slots["in"], slots["out"])
         return g.get_nodes()
@@ -301,10 +304,9 @@ def _build(g, call: Call, ins: dict[int, Any], outs: dict[int, Any]) -> None:
     n_out = 3 if plan.op == "LSTM" else 2
     y, *finals = node(plan.op, inputs, attr, n_out)
 
-    def pick(tensor, index, axis):
-        return node("Gather", [tensor, const("index", np.array(index, np.int64))], {"axis": axis})[
-            0
-        ]
+    def pick(tensor, index, axis):  # one direction of a native op's output
+        index = const("index", np.array(index, np.int64))
+        return node("Gather", [tensor, index], {"axis": axis})[0]
 
     def merged(parts):
         if len(parts) == 1:
@@ -325,6 +327,6 @@ def _build(g, call: Call, ins: dict[int, Any], outs: dict[int, Any]) -> None:
         first = node("Transpose", [seq], {"perm": [1, 0, 2]})[0]
     else:
         first = merged([pick(finals[0], d, 0) for d in range(n_dir)])
-    results = [first] + [pick(f, 0, 0) for f in finals][: call.n_outputs - 1]
+    results = [first] + [pick(f, 0, 0) for f in finals[: call.n_outputs - 1]]
     for j, tensor in enumerate(results):
         g.replace_input(outs[j], outs[j].input[0], tensor, 0)
