@@ -60,6 +60,18 @@ def _encoder_decoder(cls, n_states):
     return build
 
 
+def _state_only_encoder(cls):
+    """The encoder's sequence output is never read (the trace drops it): the state still goes."""
+
+    def build():
+        source = keras.Input((5, FEATURES), name="source")
+        target = keras.Input((4, 2), name="target")
+        _, *states = cls(6, return_state=True)(source)
+        return keras.Model([source, target], cls(6)(target, initial_state=states))
+
+    return build
+
+
 def _variable_length():
     x = keras.Input((None, FEATURES), name="x")
     h = L.GRU(4, return_sequences=True)(x)
@@ -99,6 +111,9 @@ CASES = {
     "gru_encoder_decoder": (_encoder_decoder(L.GRU, 1), {"GRU": 2}),
     "lstm_encoder_decoder": (_encoder_decoder(L.LSTM, 2), {"LSTM": 2}),
     "simple_rnn_encoder_decoder": (_encoder_decoder(L.SimpleRNN, 1), {"RNN": 2}),
+    "gru_state_only_encoder": (_state_only_encoder(L.GRU), {"GRU": 2}),
+    "lstm_state_only_encoder": (_state_only_encoder(L.LSTM), {"LSTM": 2}),
+    "simple_rnn_state_only_encoder": (_state_only_encoder(L.SimpleRNN), {"RNN": 2}),
     "variable_length_stack": (_variable_length, {"GRU": 1, "LSTM": 1, "RNN": 1}),
     "shared_gru": (_shared_layer, {"GRU": 2}),
 }

@@ -18,7 +18,8 @@ itself is converted, from what Keras says it is:
    bidirectional initial state) is left alone.
 2. A tf2onnx rewriter (`rewriter(plans)`) builds the native op between the markers of each
    plan and reconnects the output markers to it; tf2onnx then deletes the now unused loop.
-   A plan whose markers are not all found is skipped, so the layer keeps its `Loop`.
+   A plan whose input markers are not all found is skipped, so the layer keeps its `Loop`;
+   an output marker is missing when the model never reads that output (the trace drops it).
 
 The verify stage's parity check (Keras vs ONNX Runtime) covers the result like any other
 export. Gate orders: Keras GRU (z, r, h) = ONNX (z, r, h), `reset_after=True` is
@@ -255,8 +256,8 @@ def rewriter(calls: dict[int, Call]) -> Callable:
             call = calls[k]
             if sorted(slots["in"]) != list(range(1 + call.n_states)):
                 continue  # a marker went missing: the layer keeps tf2onnx's conversion
-            if sorted(slots["out"]) != list(range(call.n_outputs)):
-                continue
+            if not slots["out"] or not set(slots["out"]) <= set(range(call.n_outputs)):
+                continue  # (an output the model never reads has lost its marker: fine)
             _build(g, call, slots["in"], slots["out"])
         return g.get_nodes()
 
@@ -328,5 +329,5 @@ def _build(g, call: Call, ins: dict[int, Any], outs: dict[int, Any]) -> None:
     else:
         first = merged([pick(finals[0], d, 0) for d in range(n_dir)])
     results = [first] + [pick(f, 0, 0) for f in finals[: call.n_outputs - 1]]
-    for j, tensor in enumerate(results):
-        g.replace_input(outs[j], outs[j].input[0], tensor, 0)
+    for j, marker in outs.items():
+        g.replace_input(marker, marker.input[0], results[j], 0)
