@@ -72,6 +72,15 @@ def _state_only_encoder(cls):
     return build
 
 
+def _bidirectional_encoder_decoder():
+    """Bidirectional with return_state and with an initial state: each direction its own op."""
+    source = keras.Input((5, FEATURES), name="source")
+    target = keras.Input((4, 2), name="target")
+    _, *states = L.Bidirectional(L.GRU(3, return_state=True))(source)
+    decoder = L.Bidirectional(L.GRU(3, return_sequences=True))
+    return keras.Model([source, target], decoder(target, initial_state=states))
+
+
 def _variable_length():
     x = keras.Input((None, FEATURES), name="x")
     h = L.GRU(4, return_sequences=True)(x)
@@ -108,6 +117,15 @@ CASES = {
     "bidirectional_lstm_last": (_bi("lstm", 3, "concat", False), {"LSTM": 1}),
     "bidirectional_simple_rnn_sequences_ave": (_bi("simple_rnn", 3, "ave", True), {"RNN": 1}),
     "bidirectional_simple_rnn_last": (_bi("simple_rnn", 3, "concat", False), {"RNN": 1}),
+    "bidirectional_gru_no_merge": (  # the pair as two ops: one per direction
+        _seq(lambda: L.Bidirectional(L.GRU(3, return_sequences=True), merge_mode=None)),
+        {"GRU": 2},
+    ),
+    "bidirectional_lstm_return_state": (
+        _seq(lambda: L.Bidirectional(L.LSTM(3, return_state=True))),
+        {"LSTM": 2},
+    ),
+    "bidirectional_encoder_decoder": (_bidirectional_encoder_decoder, {"GRU": 4}),
     "gru_encoder_decoder": (_encoder_decoder(L.GRU, 1), {"GRU": 2}),
     "lstm_encoder_decoder": (_encoder_decoder(L.LSTM, 2), {"LSTM": 2}),
     "simple_rnn_encoder_decoder": (_encoder_decoder(L.SimpleRNN, 1), {"RNN": 2}),
@@ -185,7 +203,7 @@ def _masked_gru():
 
 
 @pytest.mark.parametrize(
-    "case", ["masked_gru", "gru_relu", "lstm_hard_sigmoid_gates", "bidirectional_gru_no_merge"]
+    "case", ["masked_gru", "gru_relu", "lstm_hard_sigmoid_gates", "simple_rnn_elu"]
 )
 def test_unmappable_configurations_keep_their_loop_with_parity(case: str, tmp_path: Path) -> None:
     """A mask, or activations the native ops cannot take: the exporter falls back, exactly."""
@@ -193,7 +211,7 @@ def test_unmappable_configurations_keep_their_loop_with_parity(case: str, tmp_pa
         "masked_gru": _masked_gru,
         "gru_relu": _seq(lambda: L.GRU(4, activation="relu")),
         "lstm_hard_sigmoid_gates": _seq(lambda: L.LSTM(4, recurrent_activation="hard_sigmoid")),
-        "bidirectional_gru_no_merge": _seq(lambda: L.Bidirectional(L.GRU(3), merge_mode=None)),
+        "simple_rnn_elu": _seq(lambda: L.SimpleRNN(4, activation="elu")),
     }[case]
     model = build()
     random_weights(model, 3)

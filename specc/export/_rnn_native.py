@@ -14,8 +14,10 @@ itself is converted, from what Keras says it is:
    configuration maps is wrapped: its input sequence and initial states pass through
    `tf.stop_gradient` ops named `specc_rnn_<k>_in<j>` and its outputs through ones named
    `specc_rnn_<k>_out<j>` (numerically identities that grappler keeps), and a `Plan` records
-   the layer's weights in ONNX layout. A call the ONNX op cannot express (a mask, a
-   bidirectional initial state) is left alone.
+   the layer's weights in ONNX layout. A call the ONNX op cannot express (a mask) is left
+   alone. A `Bidirectional` layer is one op when it can be (no initial state, no
+   `return_state`, a merge mode), else its two layers are one op each; inside a marked
+   call, the layers it calls are not marked again.
 2. A tf2onnx rewriter (`rewriter(plans)`) builds the native op between the markers of each
    plan and reconnects the output markers to it; tf2onnx then deletes the now unused loop.
    A plan whose input markers are not all found is skipped, so the layer keeps its `Loop`;
@@ -195,15 +197,18 @@ def native_recurrent(model: Any, *, enabled: bool = True) -> Iterator[dict[int, 
     Not `enabled`, nothing is marked (tf2onnx's own conversion, for comparisons).
     """
     plans: dict[int, Call] = {}
-    counter = itertools.count()
+    state = {"counter": itertools.count(), "depth": 0}
     patched = []
     try:
-        for layer in _layers(model) if enabled else ():
-            plan = plan_for(layer)
-            if plan is None:
-                continue
-            patched.append((layer, layer.__dict__.get("call")))
-            object.__setattr__(layer, "call", _marked(layer.call, plan, plans, counter))
+        for outer in _layers(model) if enabled else ():
+            # a Bidirectional's own layers too: they map one by one where the pair cannot
+            inner = (getattr(outer, "forward_layer", None), getattr(outer, "backward_layer", None))
+            for layer in (outer, *(x for x in inner if x is not None)):
+                plan = plan_for(layer)
+                if plan is None:
+                    continue
+                patched.append((layer, layer.__dict__.get("call")))
+                object.__setattr__(layer, "call", _marked(layer.call, plan, plans, state))
         yield plans
     finally:
         for layer, own in patched:  # the instance attribute goes; the class's call is back
@@ -213,7 +218,7 @@ def native_recurrent(model: Any, *, enabled: bool = True) -> Iterator[dict[int, 
                 object.__setattr__(layer, "call", own)
 
 
-def _marked(call: Callable, plan: Plan, plans: dict[int, Call], counter) -> Callable:
+def _marked(call: Callable, plan: Plan, plans: dict[int, Call], state: dict) -> Callable:
     import keras
     import tensorflow as tf
 
@@ -221,14 +226,19 @@ def _marked(call: Callable, plan: Plan, plans: dict[int, Call], counter) -> Call
         states = [] if initial_state is None else keras.tree.flatten(initial_state)
         masked = mask is not None or getattr(sequences, "_keras_mask", None) is not None
         takes_states = plan.direction != "bidirectional" and len(states) == plan.n_states
-        if masked or (states and not takes_states) or len(sequences.shape) != 3:
+        inside = state["depth"] > 0  # a marked Bidirectional's own layers are part of its op
+        if inside or masked or (states and not takes_states) or len(sequences.shape) != 3:
             return call(sequences, initial_state=initial_state, mask=mask, **kwargs)
-        k = next(counter)
+        k = next(state["counter"])
         sequences = tf.stop_gradient(sequences, name=f"specc_rnn_{k}_in0")
         states = [
             tf.stop_gradient(s, name=f"specc_rnn_{k}_in{j + 1}") for j, s in enumerate(states)
         ]
-        out = call(sequences, initial_state=states or None, mask=None, **kwargs)
+        state["depth"] += 1
+        try:
+            out = call(sequences, initial_state=states or None, mask=None, **kwargs)
+        finally:
+            state["depth"] -= 1
         flat = keras.tree.flatten(out)
         marked = [tf.stop_gradient(t, name=f"specc_rnn_{k}_out{j}") for j, t in enumerate(flat)]
         if len(flat) in (1, 1 + plan.n_states):  # else unplanned: the markers stay identities
