@@ -328,3 +328,25 @@ def test_distilled_student_is_the_student_alone_and_its_train_py_runs_standalone
     test_line = next(line for line in done.stdout.splitlines() if line.startswith("test:"))
     accuracy = float(test_line.split("accuracy")[1].split(",")[0])
     assert accuracy == pytest.approx(metrics["metrics"]["test"]["accuracy"], abs=5e-5)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.stem for s in SPECS])
+def test_reference_evaluator_agrees_with_onnxruntime(builds, spec):
+    """onnx.reference, an implementation of the ONNX operators apart from ONNX Runtime, gives
+    the same outputs on every example model (test rows); recurrent layers are native ops."""
+    import onnxruntime as ort
+    from onnx_reference import ReferenceUnsupported, max_reference_diff, op_types
+
+    folder = builds[spec.stem]
+    path = folder / "model.onnx"
+    assert "Loop" not in op_types(path)  # no example masks a recurrent layer
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    data = np.load(folder / "test_data.npz")
+    feeds = {i.name: data[i.name][:32] for i in session.get_inputs()}
+    got = session.run(None, feeds)
+    try:
+        worst = max_reference_diff(path, feeds, got)
+    except ReferenceUnsupported as exc:
+        pytest.skip(str(exc))
+    scale = max(1.0, *(float(np.abs(g).max()) for g in got))
+    assert worst <= 1e-4 * scale, f"max |reference - onnxruntime| = {worst:.2e}"

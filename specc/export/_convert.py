@@ -33,19 +33,21 @@ def pack_inputs(model: Any, arrays: list[Any]) -> Any:
     return arrays[0] if len(arrays) == 1 else list(arrays)
 
 
-def trace_to_onnx(model: Any, opset: int) -> tuple[Any, list[str]]:
+def trace_to_onnx(model: Any, opset: int, *, native_rnn: bool = True) -> tuple[Any, list[str]]:
     """Return (onnx.ModelProto, tf2onnx error log lines) for `model` in inference mode.
 
     Graph inputs come out in `model.inputs` order named `input_<i>:0` with a dynamic batch
     dimension; graph outputs in `model.outputs` order named `Identity[_<k>]:0`. tf2onnx does
     not raise on an op it cannot convert: it logs an error and leaves the TF op in the graph,
     so callers must inspect the returned log lines and the graph. tf2onnx 1.17 emits opsets up
-    to 18; a higher `opset` is reached with `onnx.version_converter` from 18.
+    to 18; a higher `opset` is reached with `onnx.version_converter` from 18. With `native_rnn`
+    recurrent layers become native ONNX GRU/LSTM/RNN ops where they can (`_rnn_native`).
     """
     import keras
     import tensorflow as tf
     import tf2onnx
 
+    from ._rnn_native import native_recurrent, rewriter
     from ._tf2onnx_extras import register_tf2onnx_extras
 
     _patch_tf2onnx_for_numpy2()
@@ -62,7 +64,8 @@ def trace_to_onnx(model: Any, opset: int) -> tuple[Any, list[str]]:
 
     max_opset = max(tf2onnx.constants.OPSET_TO_IR_VERSION)
     with _quiet(), _collect_errors() as errors:
-        concrete = serve.get_concrete_function(*specs)
+        with native_recurrent(model, enabled=native_rnn) as calls:  # -> native ONNX ops
+            concrete = serve.get_concrete_function(*specs)
         in_names = [t.name for t in concrete.inputs[: len(specs)]]
         out_names = [t.name for t in concrete.outputs]
         graph_def = tf2onnx.tf_loader.from_function(concrete, in_names, out_names)
@@ -72,6 +75,7 @@ def trace_to_onnx(model: Any, opset: int) -> tuple[Any, list[str]]:
             input_names=in_names,
             output_names=out_names,
             opset=min(opset, max_opset),
+            custom_rewriter=[rewriter(calls)],
         )
     _order_graph_inputs(proto, in_names)
     if opset > max_opset:

@@ -53,10 +53,13 @@ def export_onnx(
     output_names: list[str],
     opset: int = 17,
     metadata: dict[str, str] | None = None,
+    native_rnn: bool = True,
 ) -> None:
     """Convert `model` to ONNX at `path` with the given tensor names, a dynamic batch and metadata.
 
     `input_names` follow `model.inputs` order and `output_names` follow `model.outputs` order.
+    Recurrent layers become the native ONNX GRU/LSTM/RNN ops where their configuration maps;
+    `native_rnn=False` leaves them to tf2onnx (a `Loop` for GRU and SimpleRNN), for comparisons.
     Raises ExportError when the model cannot be converted or the result is not valid ONNX.
     """
     import onnx
@@ -73,7 +76,7 @@ def export_onnx(
     from ._convert import trace_to_onnx
 
     try:
-        proto, errors = trace_to_onnx(model, opset)
+        proto, errors = trace_to_onnx(model, opset, native_rnn=native_rnn)
     except Exception as exc:  # TF tracing and tf2onnx raise many kinds
         raise ExportError(
             f"ONNX conversion of model {model.name!r} failed: "
