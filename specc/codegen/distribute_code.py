@@ -37,8 +37,9 @@ def strategy(spec: Spec) -> str:
 
 def resume(spec: Spec) -> bool:
     """Whether the generated training backs up every epoch and resumes (never with a `prune`
-    pass: its masks are not in the backup)."""
-    return spec.training.resume and not any(e.kind == "prune" for e in spec.passes)
+    pass: its masks are not in the backup; nor with `distill`: Keras' BackupAndRestore needs the
+    model fit runs built beforehand, and a Distiller is built by its first batch)."""
+    return spec.training.resume and not any(e.kind in ("prune", "distill") for e in spec.passes)
 
 
 def steps_per_execution_group(spec: Spec, steps: int) -> list[str]:

@@ -216,4 +216,5 @@ class Training(SpecModel):
     resume: bool = True
     """Back up after every epoch into `<output folder>/.backup` (deleted when training completes)
     so that an interrupted `python train.py` resumes from its last completed epoch (not with a
-    `prune` pass, whose masks the backup does not hold)."""
+    `prune` pass, whose masks the backup does not hold, nor with `distill`, whose Distiller
+    Keras cannot back up before its first batch)."""

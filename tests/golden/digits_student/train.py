@@ -98,18 +98,6 @@ def evaluate(model, split):
     return {name: float(value) for name, value in scores.items()}
 
 
-class EpochSeeds(keras.callbacks.Callback):
-    """Sets every random generator of the model (dropout, noise) from the epoch number when an
-    epoch begins, so an epoch's random draws do not depend on the epochs before it: a run
-    resumed from its backup draws what an uninterrupted run draws."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        for variable in self.model.variables:
-            if variable.path.endswith("seed_generator_state"):
-                own_seed = int(variable.numpy()[0])  # draws advance only the counter after it
-                variable.assign([own_seed, epoch * 2**32])
-
-
 def save(model, history, folder):
     """model.keras and history.csv (a row per epoch) in `folder`, each written under a temporary
     name and renamed, so neither is ever seen half written."""
@@ -153,11 +141,6 @@ def train(output_dir=None, *, verbose=2, callbacks=()):
     fit_callbacks = [
         *callbacks,
     ]
-    # spec: training.resume: an epoch's random draws follow from its number; with an output
-    # folder, a backup after every epoch that an interrupted run resumes from (deleted at the end)
-    fit_callbacks.append(EpochSeeds())
-    if folder is not None:
-        fit_callbacks.append(keras.callbacks.BackupAndRestore(folder / ".backup"))
 
     start = time.perf_counter()
     history = distiller.fit(
