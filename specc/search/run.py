@@ -281,6 +281,35 @@ def _plot(search: LoadedSearch, done: list[Any], path: Path) -> None:
     plt.close(fig)
 
 
+_RACES = ("unique", "already exists", "database is locked", "duplicat")
+"""What a storage says when another worker is creating the same tables or study at that moment."""
+
+
+def _open_study(name: str, url: str, search: LoadedSearch) -> Any:
+    """Create the storage's tables and the study, or load them. Workers that start together
+    race to create them: the losers (a table that already exists, a unique-name violation)
+    retry and then load what the winner created."""
+    import optuna
+
+    last: Exception | None = None
+    for attempt in range(8):
+        try:
+            return optuna.create_study(
+                study_name=name,
+                storage=_storage(url),
+                direction=search.direction,
+                load_if_exists=True,
+                pruner=_pruner(search),
+            )
+        except Exception as exc:  # sqlalchemy's IntegrityError/OperationalError, optuna's own
+            text = f"{type(exc).__name__} {exc}".lower()
+            if not any(race in text for race in _RACES):
+                raise
+            last = exc
+            time.sleep(0.25 * (attempt + 1))
+    raise RuntimeError(f"the storage stayed busy: {last}")
+
+
 def run_search(
     search: LoadedSearch,
     folder: Path,
@@ -300,13 +329,7 @@ def run_search(
     total = trials if trials is not None else search.config.trials
     timeout = timeout if timeout is not None else search.config.timeout
     name = f"specc-{search.name}"
-    study = optuna.create_study(
-        study_name=name,
-        storage=_storage(url),
-        direction=search.direction,
-        load_if_exists=True,
-        pruner=_pruner(search),
-    )
+    study = _open_study(name, url, search)
     study.sampler = _sampler(search, len(study.trials))
     finished = (
         optuna.trial.TrialState.COMPLETE,
