@@ -25,8 +25,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from specc.atomic import write_text
 from specc.codegen.distill_code import TEACHER_FILE
 from specc.excinfo import reason
@@ -149,16 +147,11 @@ def _export_keras_teacher(context: PassContext) -> int:
     return int(model.count_params())
 
 
-def _load_test(build_dir: Path) -> dict[str, np.ndarray]:
-    with np.load(build_dir / "test_data.npz", allow_pickle=False) as data:
-        return {k: np.asarray(data[k]) for k in data.files}
-
-
 def run(context: PassContext) -> PassResult:
     """Measure teacher, distilled student and (with `--compare`) the student from scratch."""
     from specc.runtime.evaluate import headline_metric
 
-    from .measure import measure_stages
+    from .measure import load_test_split, measure_stages
 
     build_dir, settings = context.build_dir, context.settings
     try:
@@ -171,7 +164,7 @@ def run(context: PassContext) -> PassResult:
         models[BASELINE_ROW] = f"{BASELINE_DIR}/model.onnx"
     models["distilled student"] = "model.onnx"
     # only the test metrics and weights are used here: the build's closing table times them
-    rows = measure_stages(models, build_dir, _load_test(build_dir), batches=(1,), repeat=3)
+    rows = measure_stages(models, build_dir, load_test_split(build_dir), batches=(1,), repeat=3)
     figures = {r.name: r for r in rows}
     metric = headline_metric(context.spec.task.type)
     student, teach = figures["distilled student"], figures["teacher"]

@@ -24,6 +24,7 @@ __all__ = [
     "StageFigures",
     "gzip_size",
     "latency",
+    "load_test_split",
     "measure_stages",
     "stages_markdown",
     "tile",
@@ -85,6 +86,12 @@ def weight_counts(path: str | Path) -> tuple[int, int]:
 def gzip_size(path: str | Path) -> int:
     """Bytes of the file once gzipped (level 9): what zeros in the weights save on the wire."""
     return len(gzip.compress(Path(path).read_bytes(), compresslevel=9, mtime=0))
+
+
+def load_test_split(build_dir: str | Path) -> dict[str, np.ndarray]:
+    """The build's held-out `test_data.npz`: its inputs by name and the targets as `y`."""
+    with np.load(Path(build_dir) / "test_data.npz", allow_pickle=False) as data:
+        return {k: np.asarray(data[k]) for k in data.files}
 
 
 def tile(arrays: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:

@@ -33,7 +33,7 @@ from specc.spec.checks_prune import PRUNABLE, pruned_layers, skipped_layers
 from specc.spec.names import layer_names
 
 from .base import PassContext, PassError, PassInfo, PassResult, Phase
-from .measure import measure_stages
+from .measure import load_test_split, measure_stages
 from .prune_report import prune_result
 from .pruned_spec import NAME, pruned_spec_text
 
@@ -90,11 +90,6 @@ def kernel_sparsity(path: str | Path, layers: list[str]) -> dict[str, dict[str, 
     return counts
 
 
-def _test_split(build: Path) -> dict[str, np.ndarray]:
-    with np.load(build / "test_data.npz", allow_pickle=False) as data:
-        return {k: np.asarray(data[k]) for k in data.files}
-
-
 def _widths(spec: Any) -> dict[str, int]:
     """Layer name -> units (dense) or filters (conv) as the spec gives them."""
     return {
@@ -139,7 +134,7 @@ def _measure(context: PassContext) -> dict[str, Any]:
     models = {"pruned": "model.onnx"}
     if (build / BASELINE).is_file():
         models = {"without pruning": BASELINE, **models}
-    rows = measure_stages(models, build, _test_split(build))
+    rows = measure_stages(models, build, load_test_split(build))
     return {
         "structured": settings.structured,
         "schedule": settings.schedule,

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from specc.spec.errors import dotted
+
 __all__ = ["PathSyntaxError", "parse_path", "scalar_text", "set_values"]
 
 _PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
@@ -83,19 +85,19 @@ def _one(text: str, path: tuple[str | int, ...], value: Any, keep: bool = False)
         if keep:
             return text
         if not isinstance(node, yaml.ScalarNode):
-            raise KeyError(f"`{_dotted(path)}` holds a {node.id}, not a single value")
+            raise KeyError(f"`{dotted(path)}` holds a {node.id}, not a single value")
         start, end = node.start_mark.index, node.end_mark.index
         return text[:start] + scalar_text(value) + text[end:]
     missing = path[depth:]
     if not isinstance(node, yaml.MappingNode) or isinstance(missing[0], int):
-        raise KeyError(f"`{_dotted(path[: depth + 1])}` is not written in the spec")
+        raise KeyError(f"`{dotted(path[: depth + 1])}` is not written in the spec")
     if any(isinstance(p, int) for p in missing):
-        raise KeyError(f"`{_dotted(path[: depth + 1])}` is not written in the spec")
+        raise KeyError(f"`{dotted(path[: depth + 1])}` is not written in the spec")
     head, rest = missing[0], missing[1:]
     value_text = _flow(rest, value) if rest else scalar_text(value)  # type: ignore[arg-type]
     if node.flow_style or not node.value:
         if not node.value:
-            raise KeyError(f"`{_dotted(path[:depth])}` is empty; write the value in the spec")
+            raise KeyError(f"`{dotted(path[:depth])}` is empty; write the value in the spec")
         last = node.value[-1][1]
         at = last.end_mark.index
         return text[:at] + f", {head}: {value_text}" + text[at:]
@@ -108,13 +110,6 @@ def _one(text: str, path: tuple[str | int, ...], value: Any, keep: bool = False)
     line_end = len(text) if line_end == -1 else line_end
     addition = "\n" + " " * indent + f"{head}: {value_text}"
     return text[:line_end] + addition + text[line_end:]
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
-    return out
 
 
 def set_values(
